@@ -1,0 +1,215 @@
+#include "node/config.h"
+
+#include "node/log.h"
+#include "node/version.h"
+#include "overlay/overlay.h"
+
+#include <boost/program_options.hpp>
+
+#include <syslog.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace p2psip::node {
+namespace po = boost::program_options;
+namespace {
+
+std::filesystem::path defaultDataDir()
+{
+    const char* home = std::getenv("HOME");
+    return home && *home ? std::filesystem::path(home) / ".p2psip" : std::filesystem::path();
+}
+
+std::optional<std::uint16_t> readPort(const po::variables_map& vm, const char* name,
+                                      std::string* error)
+{
+    const long value = vm[name].as<long>();
+    if (value < 0 || value > 65535) {
+        *error = std::string("--") + name + " must be 0..65535 (0 picks a free port), not " +
+                 std::to_string(value);
+        return std::nullopt;
+    }
+    return static_cast<std::uint16_t>(value);
+}
+
+const char* kUsage = R"(Usage: p2psipd [OPTIONS]
+
+p2psipd is a serverless SIP node. It joins a Kademlia overlay (OpenDHT) that replaces the
+SIP registrar, publishes a signed binding of its address-of-record (AOR) to its SIP contact,
+and answers SIP on its own port. With no --seed it founds a new overlay that others join.
+
+Examples:
+  p2psipd --aor sip:alice@example.org --data-dir ~/.p2psip                  # first node
+  p2psipd --aor sip:bob@example.org --seed seed.example.net:4222            # join
+  p2psip resolve sip:alice@example.org --seed seed.example.net:4222         # look up
+
+Every option can also be set in the --config file as "name = value" lines (repeat a line
+for repeatable options); the command line wins over the file.
+)";
+
+po::options_description nodeOptions()
+{
+    po::options_description node("Node options");
+    node.add_options()
+        ("aor", po::value<std::string>(),
+         "address-of-record to register, e.g. sip:alice@example.org; without it the node only "
+         "serves the overlay (a seed)")
+        ("dht-port", po::value<long>()->default_value(4222), "UDP port of the overlay (0: pick one)")
+        ("sip-port", po::value<long>()->default_value(5060), "UDP and TCP port of SIP (0: pick one)")
+        ("advertise", po::value<std::vector<std::string>>(),
+         "host or address put in the published contact (repeatable); default: the --bind "
+         "address, or this host's non-loopback addresses")
+        ("data-dir", po::value<std::string>(),
+         "where the node keeps its identity (default: ~/.p2psip)")
+        ("record-lifetime", po::value<long>()->default_value(120),
+         "seconds a published binding stays valid; it is refreshed at half of that (30..86400)");
+    return node;
+}
+
+} // namespace
+
+po::options_description overlayOptions()
+{
+    po::options_description overlay("Overlay options");
+    overlay.add_options()
+        ("seed", po::value<std::vector<std::string>>(),
+         "HOST:PORT of a node already in the overlay (repeatable; IPv6 as [addr]:port)")
+        ("seeds-file", po::value<std::string>(), "file of seeds, one per line, # comments")
+        ("network-id", po::value<std::uint32_t>()->default_value(overlay::kDefaultNetworkId),
+         "overlay network id; nodes only talk to nodes with the same id")
+        ("bind", po::value<std::string>(), "address to listen on (default: every interface)")
+        ("peer-rate-limit", po::value<long>()->default_value(0),
+         "requests/s accepted from one IP address (0: OpenDHT default, -1: unlimited, for "
+         "testbeds where all nodes share an address)")
+        ("log-level", po::value<std::string>()->default_value("info"),
+         "error, warning, info or debug");
+    return overlay;
+}
+
+std::optional<OverlaySettings> readOverlaySettings(const po::variables_map& vm, std::string* error)
+{
+    OverlaySettings settings;
+    if (vm.count("seed")) {
+        for (const auto& text : vm["seed"].as<std::vector<std::string>>()) {
+            std::string reason;
+            auto seed = overlay::parseSeed(text, &reason);
+            if (!seed) {
+                *error = "bad --seed: " + reason;
+                return std::nullopt;
+            }
+            settings.seeds.push_back(*seed);
+        }
+    }
+    if (vm.count("seeds-file")) {
+        auto seeds = overlay::parseSeedsFile(vm["seeds-file"].as<std::string>(), error);
+        if (!seeds)
+            return std::nullopt;
+        settings.seeds.insert(settings.seeds.end(), seeds->begin(), seeds->end());
+    }
+    settings.network_id = vm["network-id"].as<std::uint32_t>();
+    if (vm.count("bind"))
+        settings.bind_address = vm["bind"].as<std::string>();
+    settings.peer_rate_limit = vm["peer-rate-limit"].as<long>();
+    if (settings.peer_rate_limit < -1) {
+        *error = "--peer-rate-limit must be -1 (unlimited), 0 (default) or positive";
+        return std::nullopt;
+    }
+    return settings;
+}
+
+std::optional<int> readLogLevel(const po::variables_map& vm, std::string* error)
+{
+    const auto& name = vm["log-level"].as<std::string>();
+    auto level = Log::parseLevel(name);
+    if (!level)
+        *error = "unknown --log-level '" + name + "' (expected error, warning, info or debug)";
+    return level;
+}
+
+ParsedCommandLine parseNodeCommandLine(int argc, const char* const argv[])
+{
+    ParsedCommandLine result;
+    po::options_description generic("General");
+    generic.add_options()
+        ("help,h", "print this help and exit")
+        ("version", "print the version and exit")
+        ("config", po::value<std::string>(), "read options from this file");
+    po::options_description file_options;
+    file_options.add(nodeOptions()).add(overlayOptions());
+    po::options_description all;
+    all.add(generic).add(file_options);
+
+    po::variables_map vm;
+    try {
+        po::store(po::parse_command_line(argc, argv, all), vm);
+        if (vm.count("config")) {
+            const auto path = vm["config"].as<std::string>();
+            std::ifstream in(path);
+            if (!in) {
+                result.message = "cannot read config file " + path;
+                return result;
+            }
+            // Stored after the command line: values already set there take precedence.
+            po::store(po::parse_config_file(in, file_options), vm);
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        result.message = e.what();
+        return result;
+    }
+
+    if (vm.count("help")) {
+        std::ostringstream out;
+        out << kUsage << "\n" << all;
+        result.action = ParsedCommandLine::Action::help;
+        result.message = out.str();
+        return result;
+    }
+    if (vm.count("version")) {
+        result.action = ParsedCommandLine::Action::version;
+        result.message = std::string("p2psipd ") + kVersion;
+        return result;
+    }
+
+    NodeConfig& config = result.config;
+    std::string error;
+    if (vm.count("aor")) {
+        config.aor = overlay::Aor::parse(vm["aor"].as<std::string>(), &error);
+        if (!config.aor) {
+            result.message = "bad --aor: " + error;
+            return result;
+        }
+    }
+    auto overlay_settings = readOverlaySettings(vm, &error);
+    auto dht_port = readPort(vm, "dht-port", &error);
+    auto sip_port = dht_port ? readPort(vm, "sip-port", &error) : std::nullopt;
+    auto log_level = sip_port ? readLogLevel(vm, &error) : std::nullopt;
+    if (!overlay_settings || !log_level) {
+        result.message = error;
+        return result;
+    }
+    config.overlay = std::move(*overlay_settings);
+    config.dht_port = *dht_port;
+    config.sip_port = *sip_port;
+    config.log_level = *log_level;
+    if (vm.count("advertise"))
+        config.advertise = vm["advertise"].as<std::vector<std::string>>();
+    config.data_dir = vm.count("data-dir") ? std::filesystem::path(vm["data-dir"].as<std::string>())
+                                           : defaultDataDir();
+    if (config.data_dir.empty()) {
+        result.message = "no --data-dir given and $HOME is not set";
+        return result;
+    }
+    const long lifetime = vm["record-lifetime"].as<long>();
+    if (lifetime < 30 || lifetime > 86400) {
+        result.message = "--record-lifetime must be 30..86400 seconds";
+        return result;
+    }
+    config.record_lifetime = std::chrono::seconds(lifetime);
+    result.action = ParsedCommandLine::Action::run;
+    return result;
+}
+
+} // namespace p2psip::node

@@ -1,0 +1,56 @@
+// Node configuration: the command line and the --config file, with the same option names.
+#pragma once
+
+#include "overlay/aor.h"
+#include "overlay/seed.h"
+
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/variables_map.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace p2psip::node {
+
+// How a process reaches the overlay: shared by p2psipd and the CLI's short-lived nodes.
+struct OverlaySettings {
+    std::vector<overlay::Seed> seeds; // --seed and --seeds-file together
+    std::uint32_t network_id = 0;
+    std::string bind_address; // empty: every interface
+    long peer_rate_limit = 0; // 0: OpenDHT's default; -1: unlimited
+};
+
+struct NodeConfig {
+    std::optional<overlay::Aor> aor; // none: a plain overlay node (e.g. a seed)
+    OverlaySettings overlay;
+    std::uint16_t dht_port = 4222;
+    std::uint16_t sip_port = 5060;
+    std::vector<std::string> advertise; // hosts put in published contacts; empty: derived
+    std::filesystem::path data_dir;
+    int log_level = 0;                          // syslog priority
+    std::chrono::seconds record_lifetime{120}; // how long a published binding stays valid
+};
+
+// What the command line asks for.
+struct ParsedCommandLine {
+    enum class Action { run, help, version, error };
+    Action action = Action::error;
+    NodeConfig config;
+    std::string message; // help text, or a one-line error
+};
+
+ParsedCommandLine parseNodeCommandLine(int argc, const char* const argv[]);
+
+// The overlay options (--seed, --seeds-file, --network-id, --bind, --log-level), for the CLI.
+boost::program_options::options_description overlayOptions();
+// Reads them back; returns nullopt and a one-line reason in *error.
+std::optional<OverlaySettings> readOverlaySettings(const boost::program_options::variables_map& vm,
+                                                   std::string* error);
+// Reads --log-level; returns nullopt and a reason in *error for an unknown level.
+std::optional<int> readLogLevel(const boost::program_options::variables_map& vm, std::string* error);
+
+} // namespace p2psip::node

@@ -1,0 +1,224 @@
+#include "node/node.h"
+
+#include "node/contact_address.h"
+#include "node/log.h"
+#include "node/version.h"
+#include "overlay/overlay.h"
+#include "sip/sip_agent.h"
+
+#include <syslog.h>
+
+#include <algorithm>
+#include <future>
+
+namespace p2psip::node {
+namespace {
+
+constexpr std::chrono::seconds kRetryPublish{5};
+constexpr std::chrono::seconds kStatusCheck{5};
+constexpr std::chrono::seconds kMaxBootstrapBackoff{60};
+constexpr std::chrono::seconds kWithdrawWait{3};
+
+std::string seedList(const std::vector<overlay::Seed>& seeds)
+{
+    std::string out;
+    for (const auto& s : seeds)
+        out += (out.empty() ? "" : ", ") + s.toString();
+    return out;
+}
+
+} // namespace
+
+struct Node::Impl {
+    NodeConfig config;
+    // Destroyed in reverse order: the SIP agent and overlay before the loop they post to.
+    std::unique_ptr<sip::EventLoop> loop;
+    std::unique_ptr<overlay::Overlay> overlay;
+    std::unique_ptr<sip::SipAgent> agent;
+    std::vector<std::string> contacts;
+
+    // Loop-thread state.
+    sip::EventLoop::TimerId refresh_timer = 0;
+    bool registered_once = false;
+    overlay::OverlayStatus last_status;
+    std::chrono::seconds bootstrap_backoff{kStatusCheck};
+    std::chrono::steady_clock::time_point next_bootstrap_report;
+    bool stopped = false;
+
+    void publish()
+    {
+        if (!config.aor || stopped)
+            return;
+        loop->cancel(refresh_timer);
+        const auto lifetime = config.record_lifetime;
+        overlay->publishContact(*config.aor, contacts, lifetime, [this](bool ok) {
+            loop->post([this, ok] { onPublished(ok); });
+        });
+        refresh_timer = loop->runAfter(lifetime / 2, [this] { publish(); });
+    }
+
+    void onPublished(bool ok)
+    {
+        if (stopped)
+            return;
+        const std::string what = config.aor->normalized() + " -> " + joined(contacts);
+        if (ok) {
+            Log::write(registered_once ? LOG_DEBUG : LOG_INFO,
+                       "registered " + what + " (valid " +
+                           std::to_string(config.record_lifetime.count()) + " s, refreshed every " +
+                           std::to_string(config.record_lifetime.count() / 2) + " s)");
+            registered_once = true;
+            return;
+        }
+        // A lone node's puts always fail: it publishes again as soon as a peer appears.
+        if (!overlay->status().connected) {
+            Log::write(LOG_DEBUG, "publishing " + what + " waits for a peer");
+            return;
+        }
+        Log::write(LOG_WARNING, "publishing " + what + " failed; retrying in " +
+                                    std::to_string(kRetryPublish.count()) + " s");
+        loop->cancel(refresh_timer);
+        refresh_timer = loop->runAfter(kRetryPublish, [this] { publish(); });
+    }
+
+    // Runs every kStatusCheck on the loop: reports joins, peer counts and silent seeds.
+    void checkStatusPeriodically()
+    {
+        checkStatus();
+        if (!stopped)
+            loop->runAfter(kStatusCheck, [this] { checkStatusPeriodically(); });
+    }
+
+    void checkStatus()
+    {
+        if (stopped)
+            return;
+        const auto status = overlay->status();
+        if (status.connected && !last_status.connected) {
+            Log::write(LOG_INFO, "connected to the overlay: " +
+                                     std::to_string(status.known_peers) + " peers known");
+            bootstrap_backoff = kStatusCheck;
+            publish(); // the first put of a lone or joining node failed or went nowhere
+        } else if (!status.connected && last_status.connected) {
+            Log::write(LOG_WARNING, "lost every overlay peer; bootstrapping again");
+        } else if (status.connected && status.known_peers != last_status.known_peers) {
+            Log::write(LOG_DEBUG, std::to_string(status.known_peers) + " peers known");
+        }
+        if (!status.connected && !config.overlay.seeds.empty() &&
+            std::chrono::steady_clock::now() >= next_bootstrap_report) {
+            Log::write(LOG_WARNING, "not connected: no answer yet from seed(s) " +
+                                        seedList(config.overlay.seeds) + "; retrying in " +
+                                        std::to_string(bootstrap_backoff.count()) + " s");
+            overlay->rebootstrap();
+            next_bootstrap_report = std::chrono::steady_clock::now() + bootstrap_backoff;
+            bootstrap_backoff = std::min(bootstrap_backoff * 2, kMaxBootstrapBackoff);
+        }
+        last_status = status;
+    }
+
+    static std::string joined(const std::vector<std::string>& items)
+    {
+        std::string out;
+        for (const auto& i : items)
+            out += (out.empty() ? "" : ", ") + i;
+        return out;
+    }
+};
+
+Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>())
+{
+    auto& d = *impl_;
+    d.config = std::move(config);
+    const auto& cfg = d.config;
+    const auto log = [](int priority, const std::string& message) { Log::write(priority, message); };
+    Log::write(LOG_INFO, std::string("p2psipd ") + kVersion + " starting; data dir " +
+                             cfg.data_dir.string());
+    try {
+        d.loop = std::make_unique<sip::EventLoop>();
+        overlay::OverlayConfig oc;
+        oc.bind_address = cfg.overlay.bind_address;
+        oc.port = cfg.dht_port;
+        oc.network_id = cfg.overlay.network_id;
+        oc.seeds = cfg.overlay.seeds;
+        oc.identity_dir = cfg.data_dir;
+        oc.peer_rate_limit = cfg.overlay.peer_rate_limit;
+        oc.log = log;
+        d.overlay = std::make_unique<overlay::Overlay>(std::move(oc));
+        d.agent = std::make_unique<sip::SipAgent>(
+            *d.loop, sip::SipAgentConfig{cfg.overlay.bind_address, cfg.sip_port,
+                                         std::string("p2psip/") + kVersion, log});
+    } catch (const std::exception& e) {
+        throw NodeError(e.what());
+    }
+
+    Log::write(LOG_INFO, std::string("identity ") + d.overlay->ownerId() +
+                             (d.overlay->identityCreated() ? " (new)" : " (loaded)") +
+                             ", DHT node id " + d.overlay->nodeId());
+    Log::write(LOG_INFO, "overlay: UDP port " + std::to_string(d.overlay->port()) +
+                             ", network id " + std::to_string(cfg.overlay.network_id));
+    Log::write(LOG_INFO, "SIP: UDP and TCP port " + std::to_string(d.agent->port()));
+    if (cfg.overlay.seeds.empty())
+        Log::write(LOG_INFO, "no seed given: founding a new overlay; others join with --seed "
+                             "<this host>:" + std::to_string(d.overlay->port()));
+    else
+        Log::write(LOG_INFO, "bootstrapping from " + seedList(cfg.overlay.seeds));
+
+    if (cfg.aor) {
+        for (const auto& host : advertisedHosts(cfg.advertise, cfg.overlay.bind_address))
+            d.contacts.push_back(contactUri(*cfg.aor, host, d.agent->port()));
+    } else {
+        Log::write(LOG_INFO, "no --aor: serving the overlay only");
+    }
+    // Joining (or losing every peer) is acted on at once, not at the next periodic check.
+    d.overlay->onStatusChange(
+        [&d](const overlay::OverlayStatus&) { d.loop->post([&d] { d.checkStatus(); }); });
+    d.loop->post([&d] {
+        d.publish();
+        d.checkStatusPeriodically();
+    });
+}
+
+Node::~Node()
+{
+    stop();
+}
+
+void Node::stop()
+{
+    auto& d = *impl_;
+    if (!d.loop)
+        return;
+    d.loop->invoke([&d] { d.stopped = true; });
+    if (d.config.aor && d.overlay) {
+        auto done = std::make_shared<std::promise<bool>>();
+        auto withdrawn = done->get_future();
+        d.overlay->withdrawContact(*d.config.aor, [done](bool ok) { done->set_value(ok); });
+        if (withdrawn.wait_for(kWithdrawWait) == std::future_status::ready && withdrawn.get())
+            Log::write(LOG_INFO, "withdrew the binding of " + d.config.aor->normalized());
+        else
+            Log::write(LOG_WARNING, "could not confirm withdrawing " + d.config.aor->normalized() +
+                                        "; it lapses within " +
+                                        std::to_string(d.config.record_lifetime.count()) + " s");
+    }
+    d.agent.reset();
+    d.overlay.reset();
+    d.loop.reset();
+    Log::write(LOG_INFO, "stopped");
+}
+
+std::uint16_t Node::dhtPort() const
+{
+    return impl_->overlay->port();
+}
+
+std::uint16_t Node::sipPort() const
+{
+    return impl_->agent->port();
+}
+
+std::vector<std::string> Node::contacts() const
+{
+    return impl_->contacts;
+}
+
+} // namespace p2psip::node

@@ -1,0 +1,347 @@
+#include "overlay/overlay.h"
+
+#include "overlay/identity.h"
+
+#include <opendht/dhtrunner.h>
+#include <opendht/log_enable.h>
+#include <opendht/network_utils.h>
+
+#include <syslog.h>
+
+#include <condition_variable>
+#include <cstdarg>
+#include <map>
+#include <mutex>
+#include <random>
+
+namespace p2psip::overlay {
+namespace {
+
+// Contact records travel as their own value type, deliberately never registered with
+// registerType(): SecureDht wraps registered types in an edit policy that dereferences the
+// owner of an incoming value, so an unsigned put reusing the id of a stored signed value
+// crashes the storing node (OpenDHT 2.4.12). Unregistered types fall back to OpenDHT's plain
+// policies, which refuse every edit. Each version of a record is therefore a new value with a
+// fresh id, and readers pick the newest per owner (BindingSet).
+constexpr dht::ValueType::Id kContactRecordType = 0x5032;
+
+std::int64_t unixNow()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string randomHex64()
+{
+    std::random_device rd;
+    const std::uint64_t v = (static_cast<std::uint64_t>(rd()) << 32) | rd();
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+dht::InfoHash aorKey(const Aor& aor)
+{
+    return dht::InfoHash::get("p2psip:aor:" + aor.normalized());
+}
+
+dht::LogMethod logMethod(const LogFn& log, int priority)
+{
+    if (!log)
+        return {};
+    return [log, priority](char const* format, va_list args) {
+        char buf[1024];
+        std::vsnprintf(buf, sizeof buf, format, args);
+        std::string line = buf;
+        while (!line.empty() && (line.back() == '\n' || line.back() == '\r'))
+            line.pop_back();
+        log(priority, "dht: " + line);
+    };
+}
+
+// Resolves the bind address into the sockets OpenDHT should open.
+std::pair<dht::SockAddr, dht::SockAddr> bindAddresses(const std::string& bind, std::uint16_t port)
+{
+    if (bind.empty() || bind == "*")
+        return {dht::SockAddr::resolve("0.0.0.0", std::to_string(port)).front(),
+                dht::SockAddr::resolve("::", std::to_string(port)).front()};
+    const auto found = dht::SockAddr::resolve(bind, std::to_string(port));
+    if (found.empty())
+        throw OverlayError("cannot resolve bind address '" + bind + "'");
+    const auto& addr = found.front();
+    if (addr.getFamily() == AF_INET6)
+        return {dht::SockAddr(), addr};
+    return {addr, dht::SockAddr()};
+}
+
+} // namespace
+
+struct Overlay::Impl {
+    OverlayConfig config;
+    dht::DhtRunner runner;
+    dht::crypto::Identity identity;
+    bool identity_created = false;
+    std::string instance_id = randomHex64();
+
+    mutable std::mutex mutex;
+    mutable std::condition_variable status_cv;
+    dht::NodeStatus status = dht::NodeStatus::Disconnected;
+    std::function<void(const OverlayStatus&)> status_callback;
+    std::uint64_t last_seq = 0;
+    std::map<dht::InfoHash, dht::Value::Id> active_puts; // key -> id of the current version
+
+    void log(int priority, const std::string& message) const
+    {
+        if (config.log)
+            config.log(priority, message);
+    }
+
+    std::uint64_t nextSeq()
+    {
+        // Microseconds since the epoch keep seq increasing across restarts with the same
+        // identity; the max() keeps it strictly increasing within this process.
+        const auto now_us = static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count());
+        std::lock_guard lock(mutex);
+        last_seq = std::max(last_seq + 1, now_us);
+        return last_seq;
+    }
+
+    OverlayStatus currentStatus() const
+    {
+        const auto s4 = runner.getNodesStats(AF_INET);
+        const auto s6 = runner.getNodesStats(AF_INET6);
+        std::lock_guard lock(mutex);
+        return {status == dht::NodeStatus::Connected, s4.getKnownNodes() + s6.getKnownNodes()};
+    }
+
+    void put(const Aor& aor, ContactRecord record, bool permanent, std::function<void(bool)> done)
+    {
+        if (!identity.first)
+            throw OverlayError("this overlay node has no identity and cannot publish");
+        const auto key = aorKey(aor);
+        const auto blob = record.encode();
+        std::random_device rd;
+        auto value = std::make_shared<dht::Value>(
+            kContactRecordType, blob,
+            (static_cast<dht::Value::Id>(rd()) << 32) | static_cast<dht::Value::Id>(rd()));
+        value->sign(*identity.first);
+
+        std::optional<dht::Value::Id> previous;
+        {
+            std::lock_guard lock(mutex);
+            auto it = active_puts.find(key);
+            if (it != active_puts.end())
+                previous = it->second;
+            if (permanent)
+                active_puts[key] = value->id;
+            else
+                active_puts.erase(key);
+        }
+        runner.put(key, value,
+                   [done = std::move(done)](bool ok) {
+                       if (done)
+                           done(ok);
+                   },
+                   dht::time_point::max(), permanent);
+        // Stop re-announcing the superseded version; storing nodes drop it when it expires,
+        // and readers already prefer the newer seq.
+        if (previous)
+            runner.cancelPut(key, *previous);
+    }
+};
+
+Overlay::Overlay(OverlayConfig config) : impl_(std::make_unique<Impl>())
+{
+    impl_->config = std::move(config);
+    const auto& cfg = impl_->config;
+    if (cfg.identity_dir)
+        impl_->identity = loadOrCreateIdentity(*cfg.identity_dir, &impl_->identity_created);
+
+    // OpenDHT reports routine network events (unreachable nodes, IPv6 off) as errors; what
+    // matters to an operator is reported by p2psip itself, so all of it is debug output.
+    auto logger = std::make_shared<dht::Logger>(logMethod(cfg.log, LOG_DEBUG),
+                                                logMethod(cfg.log, LOG_DEBUG),
+                                                logMethod(cfg.log, LOG_DEBUG));
+    dht::DhtRunner::Config dht_config;
+    dht_config.threaded = true;
+    dht_config.dht_config.id = impl_->identity;
+    dht_config.dht_config.node_config.network = cfg.network_id;
+    if (cfg.peer_rate_limit != 0) {
+        dht_config.dht_config.node_config.max_peer_req_per_sec = cfg.peer_rate_limit;
+        if (cfg.peer_rate_limit < 0)
+            dht_config.dht_config.node_config.max_req_per_sec = -1;
+    }
+
+    dht::DhtRunner::Context context;
+    context.logger = logger;
+    context.statusChangedCallback = [impl = impl_.get()](dht::NodeStatus s4, dht::NodeStatus s6) {
+        std::function<void(const OverlayStatus&)> callback;
+        {
+            std::lock_guard lock(impl->mutex);
+            impl->status = std::max(s4, s6);
+            callback = impl->status_callback;
+        }
+        impl->status_cv.notify_all();
+        if (callback)
+            callback(impl->currentStatus());
+    };
+    auto [bind4, bind6] = bindAddresses(cfg.bind_address, cfg.port);
+    try {
+        context.sock = std::make_unique<dht::net::UdpSocket>(bind4, bind6, logger);
+    } catch (const std::exception& e) {
+        throw OverlayError("cannot bind the DHT port " + std::to_string(cfg.port) +
+                           (cfg.bind_address.empty() ? "" : " on " + cfg.bind_address) + ": " +
+                           e.what());
+    }
+    impl_->runner.run(dht_config, std::move(context));
+    rebootstrap();
+}
+
+Overlay::~Overlay()
+{
+    std::mutex m;
+    std::condition_variable cv;
+    bool stopped = false;
+    impl_->runner.shutdown([&] {
+        std::lock_guard lock(m);
+        stopped = true;
+        cv.notify_all();
+    });
+    {
+        // Shutdown lets in-flight announces finish; bounded so a dead overlay cannot hang us.
+        std::unique_lock lock(m);
+        cv.wait_for(lock, std::chrono::seconds(3), [&] { return stopped; });
+    }
+    impl_->runner.join();
+}
+
+void Overlay::rebootstrap()
+{
+    for (const auto& seed : impl_->config.seeds)
+        impl_->runner.bootstrap(seed.host, std::to_string(seed.port));
+}
+
+std::uint16_t Overlay::port() const
+{
+    const auto p4 = impl_->runner.getBoundPort(AF_INET);
+    return p4 ? p4 : impl_->runner.getBoundPort(AF_INET6);
+}
+
+std::string Overlay::nodeId() const
+{
+    return impl_->runner.getNodeId().toString();
+}
+
+std::string Overlay::ownerId() const
+{
+    if (!impl_->identity.first)
+        return {};
+    return impl_->identity.first->getPublicKey().getId().toString();
+}
+
+bool Overlay::identityCreated() const
+{
+    return impl_->identity_created;
+}
+
+OverlayStatus Overlay::status() const
+{
+    return impl_->currentStatus();
+}
+
+void Overlay::onStatusChange(std::function<void(const OverlayStatus&)> callback)
+{
+    std::lock_guard lock(impl_->mutex);
+    impl_->status_callback = std::move(callback);
+}
+
+bool Overlay::waitConnected(std::chrono::milliseconds timeout) const
+{
+    std::unique_lock lock(impl_->mutex);
+    return impl_->status_cv.wait_for(
+        lock, timeout, [&] { return impl_->status == dht::NodeStatus::Connected; });
+}
+
+void Overlay::publishContact(const Aor& aor, std::vector<std::string> contacts,
+                             std::chrono::seconds lifetime, std::function<void(bool)> done)
+{
+    ContactRecord record;
+    record.aor = aor.normalized();
+    record.contacts = std::move(contacts);
+    record.node_id = nodeId();
+    record.instance_id = impl_->instance_id;
+    record.seq = impl_->nextSeq();
+    record.expires_at = unixNow() + lifetime.count();
+    impl_->put(aor, std::move(record), true, std::move(done));
+}
+
+void Overlay::withdrawContact(const Aor& aor, std::function<void(bool)> done)
+{
+    ContactRecord record;
+    record.aor = aor.normalized();
+    record.node_id = nodeId();
+    record.instance_id = impl_->instance_id;
+    record.seq = impl_->nextSeq();
+    // A tombstone only has to outlive the versions it supersedes; those expire within their
+    // lifetime, and storing nodes keep any value for ten minutes.
+    record.expires_at = unixNow() + 600;
+    impl_->put(aor, std::move(record), false, std::move(done));
+}
+
+void Overlay::resolve(const Aor& aor, ResolveHandlers handlers)
+{
+    struct Lookup {
+        std::mutex mutex;
+        BindingSet bindings;
+    };
+    auto lookup = std::make_shared<Lookup>();
+    auto on_update = std::make_shared<decltype(handlers.on_update)>(std::move(handlers.on_update));
+    const std::string wanted = aor.normalized();
+    Impl* impl = impl_.get();
+
+    impl_->runner.get(
+        aorKey(aor),
+        [lookup, on_update, wanted, impl](const std::vector<std::shared_ptr<dht::Value>>& values) {
+            std::vector<ResolvedContact> live;
+            bool changed = false;
+            {
+                std::lock_guard lock(lookup->mutex);
+                for (const auto& v : values) {
+                    // SecureDht already dropped values whose signature does not verify;
+                    // unsigned ones are anybody's and never count.
+                    if (v->type != kContactRecordType || !v->isSigned() || !v->owner)
+                        continue;
+                    const std::string owner = v->owner->getId().toString();
+                    std::string error;
+                    auto record = ContactRecord::decode(v->data.data(), v->data.size(), &error);
+                    if (!record) {
+                        impl->log(LOG_DEBUG, "ignoring contact record of " + owner + " for " +
+                                                 wanted + ": " + error);
+                        continue;
+                    }
+                    if (record->aor != wanted) {
+                        impl->log(LOG_DEBUG, "ignoring contact record of " + owner +
+                                                 " filed under " + wanted + " but for " +
+                                                 record->aor);
+                        continue;
+                    }
+                    changed |= lookup->bindings.add(owner, std::move(*record));
+                }
+                if (changed)
+                    live = lookup->bindings.live(unixNow());
+            }
+            if (changed && *on_update)
+                (*on_update)(live);
+            return true;
+        },
+        [on_done = std::move(handlers.on_done)](bool ok) {
+            if (on_done)
+                on_done(ok);
+        });
+}
+
+} // namespace p2psip::overlay
