@@ -77,7 +77,7 @@ po::options_description overlayOptions()
         ("seed", po::value<std::vector<std::string>>(),
          "HOST:PORT of a node already in the overlay (repeatable; IPv6 as [addr]:port)")
         ("seeds-file", po::value<std::string>(), "file of seeds, one per line, # comments")
-        ("network-id", po::value<std::uint32_t>()->default_value(overlay::kDefaultNetworkId),
+        ("network-id", po::value<long long>()->default_value(overlay::kDefaultNetworkId),
          "overlay network id; nodes only talk to nodes with the same id")
         ("bind", po::value<std::string>(), "address to listen on (default: every interface)")
         ("peer-rate-limit", po::value<long>()->default_value(0),
@@ -108,7 +108,12 @@ std::optional<OverlaySettings> readOverlaySettings(const po::variables_map& vm, 
             return std::nullopt;
         settings.seeds.insert(settings.seeds.end(), seeds->begin(), seeds->end());
     }
-    settings.network_id = vm["network-id"].as<std::uint32_t>();
+    const long long network_id = vm["network-id"].as<long long>();
+    if (network_id < 0 || network_id > 0xffffffffLL) {
+        *error = "--network-id must be 0..4294967295, not " + std::to_string(network_id);
+        return std::nullopt;
+    }
+    settings.network_id = static_cast<std::uint32_t>(network_id);
     if (vm.count("bind"))
         settings.bind_address = vm["bind"].as<std::string>();
     settings.peer_rate_limit = vm["peer-rate-limit"].as<long>();

@@ -3,6 +3,8 @@
 #include "node/log.h"
 #include "overlay/overlay.h"
 
+#include <syslog.h>
+
 #include <condition_variable>
 #include <mutex>
 
@@ -35,9 +37,17 @@ std::vector<overlay::ResolvedContact> resolveAor(const OverlaySettings& settings
     } catch (const std::exception& e) {
         throw LookupError(e.what());
     }
+    const auto started = std::chrono::steady_clock::now();
     if (!node->waitConnected(std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now())))
         throw LookupError("no seed reachable within the timeout");
+    const auto since = [started] {
+        return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - started)
+                                  .count()) +
+               " ms";
+    };
+    Log::write(LOG_DEBUG, "joined the overlay after " + since());
 
     struct State {
         std::mutex mutex;
@@ -62,6 +72,8 @@ std::vector<overlay::ResolvedContact> resolveAor(const OverlaySettings& settings
 
     std::unique_lock lock(state->mutex);
     while (!state->done) {
+        if (state->first_answer)
+            Log::write(LOG_DEBUG, "first answer after " + since());
         auto until = deadline;
         if (state->first_answer)
             until = std::min(until, *state->first_answer + kSettle);
@@ -69,6 +81,8 @@ std::vector<overlay::ResolvedContact> resolveAor(const OverlaySettings& settings
             std::chrono::steady_clock::now() >= until)
             break;
     }
+    Log::write(LOG_DEBUG, std::string(state->done ? "lookup done" : "stopped waiting") +
+                              " after " + since());
     return state->contacts;
 }
 

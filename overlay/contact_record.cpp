@@ -2,6 +2,8 @@
 
 #include <msgpack.hpp>
 
+#include <set>
+
 namespace p2psip::overlay {
 namespace {
 
@@ -58,8 +60,13 @@ std::optional<ContactRecord> ContactRecord::decode(const std::uint8_t* data, std
         // Bounded unpack: a hostile record cannot make us allocate more than a few KiB.
         // (array entries, map entries, string bytes, bin bytes, ext bytes, nesting depth)
         const msgpack::unpack_limit limit(64, 32, kMaxFieldLength, 0, 0, 4);
-        handle = msgpack::unpack(reinterpret_cast<const char*>(data), size, nullptr, nullptr,
-                                 limit);
+        std::size_t offset = 0;
+        handle = msgpack::unpack(reinterpret_cast<const char*>(data), size, offset, nullptr,
+                                 nullptr, limit);
+        if (offset != size) {
+            fail(error, "trailing bytes after the record");
+            return std::nullopt;
+        }
     } catch (const std::exception& e) {
         fail(error, std::string("malformed msgpack: ") + e.what());
         return std::nullopt;
@@ -72,11 +79,16 @@ std::optional<ContactRecord> ContactRecord::decode(const std::uint8_t* data, std
 
     ContactRecord record;
     bool have_version = false, have_aor = false, have_seq = false, have_expires = false;
+    std::set<std::string> seen;
     for (std::uint32_t i = 0; i < root.via.map.size; ++i) {
         const auto& kv = root.via.map.ptr[i];
         if (kv.key.type != msgpack::type::STR)
             continue;
         const std::string key(kv.key.via.str.ptr, kv.key.via.str.size);
+        if (!seen.insert(key).second) {
+            fail(error, "duplicate field '" + key + "'");
+            return std::nullopt;
+        }
         const msgpack::object& val = kv.val;
         if (key == "v") {
             if (val.type != msgpack::type::POSITIVE_INTEGER) {

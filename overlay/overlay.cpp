@@ -87,7 +87,7 @@ struct Overlay::Impl {
     mutable std::mutex mutex;
     mutable std::condition_variable status_cv;
     dht::NodeStatus status = dht::NodeStatus::Disconnected;
-    std::function<void(const OverlayStatus&)> status_callback;
+    std::function<void()> status_callback;
     std::uint64_t last_seq = 0;
     std::map<dht::InfoHash, dht::Value::Id> active_puts; // key -> id of the current version
 
@@ -179,7 +179,9 @@ Overlay::Overlay(OverlayConfig config) : impl_(std::make_unique<Impl>())
     dht::DhtRunner::Context context;
     context.logger = logger;
     context.statusChangedCallback = [impl = impl_.get()](dht::NodeStatus s4, dht::NodeStatus s6) {
-        std::function<void(const OverlayStatus&)> callback;
+        // Runs on the DHT thread with the runner locked: calling back into the runner here
+        // (even getNodesStats) would deadlock, so listeners only get told to look.
+        std::function<void()> callback;
         {
             std::lock_guard lock(impl->mutex);
             impl->status = std::max(s4, s6);
@@ -187,7 +189,7 @@ Overlay::Overlay(OverlayConfig config) : impl_(std::make_unique<Impl>())
         }
         impl->status_cv.notify_all();
         if (callback)
-            callback(impl->currentStatus());
+            callback();
     };
     auto [bind4, bind6] = bindAddresses(cfg.bind_address, cfg.port);
     try {
@@ -203,19 +205,9 @@ Overlay::Overlay(OverlayConfig config) : impl_(std::make_unique<Impl>())
 
 Overlay::~Overlay()
 {
-    std::mutex m;
-    std::condition_variable cv;
-    bool stopped = false;
-    impl_->runner.shutdown([&] {
-        std::lock_guard lock(m);
-        stopped = true;
-        cv.notify_all();
-    });
-    {
-        // Shutdown lets in-flight announces finish; bounded so a dead overlay cannot hang us.
-        std::unique_lock lock(m);
-        cv.wait_for(lock, std::chrono::seconds(3), [&] { return stopped; });
-    }
+    // No graceful shutdown wait: DhtRunner::shutdown() waits for every pending operation, and
+    // a lookup or put still waiting on a dead node holds it for seconds while nothing this
+    // process needs depends on it (withdrawals are sent, and waited for, before this).
     impl_->runner.join();
 }
 
@@ -253,7 +245,7 @@ OverlayStatus Overlay::status() const
     return impl_->currentStatus();
 }
 
-void Overlay::onStatusChange(std::function<void(const OverlayStatus&)> callback)
+void Overlay::onStatusChange(std::function<void()> callback)
 {
     std::lock_guard lock(impl_->mutex);
     impl_->status_callback = std::move(callback);

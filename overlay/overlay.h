@@ -62,8 +62,9 @@ public:
     bool identityCreated() const; // true when this start made a new identity
     OverlayStatus status() const;
 
-    // Called (from an OpenDHT thread) whenever the connection state changes.
-    void onStatusChange(std::function<void(const OverlayStatus&)> callback);
+    // Called whenever the connection state changes, on an OpenDHT thread that must not call
+    // back into the overlay: hand the work to another thread and call status() there.
+    void onStatusChange(std::function<void()> callback);
 
     // Pings the seeds again; used while no seed has answered.
     void rebootstrap();

@@ -93,6 +93,9 @@ std::string checkHostname(std::string_view host) {
             start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
         if (label.empty()) return "empty label in host name";
         if (label.size() > kMaxLabelLength) return "host name label longer than 63 characters";
+        // RFC 1123: labels never start or end with a hyphen (so "-1" is a typo, not a host).
+        if (label.front() == '-' || label.back() == '-')
+            return "host name label starts or ends with '-'";
         for (char c : label) {
             if (!isAlnum(c) && c != '-' && c != '_') {
                 return "invalid character " + quote(std::string_view(&c, 1)) + " in host name";

@@ -42,7 +42,6 @@ int main(int argc, char* argv[])
         node::Log::write(LOG_INFO, std::string("received ") + strsignal(signal) + ", stopping");
         running.stop();
     } catch (const std::exception& e) {
-        node::Log::write(LOG_ERR, e.what());
         std::fprintf(stderr, "p2psipd: error: %s\n", e.what());
         return 1;
     }
