@@ -52,39 +52,43 @@ for repeatable options); the command line wins over the file.
 po::options_description nodeOptions()
 {
     po::options_description node("Node options");
+    // clang-format off
     node.add_options()
-        ("aor", po::value<std::string>(),
+        ("aor", po::value<std::string>()->value_name("AOR"),
          "address-of-record to register, e.g. sip:alice@example.org; without it the node only "
          "serves the overlay (a seed)")
-        ("dht-port", po::value<long>()->default_value(4222), "UDP port of the overlay (0: pick one)")
-        ("sip-port", po::value<long>()->default_value(5060), "UDP and TCP port of SIP (0: pick one)")
-        ("advertise", po::value<std::vector<std::string>>(),
+        ("dht-port", po::value<long>()->default_value(4222)->value_name("PORT"), "UDP port of the overlay (0: pick one)")
+        ("sip-port", po::value<long>()->default_value(5060)->value_name("PORT"), "UDP and TCP port of SIP (0: pick one)")
+        ("advertise", po::value<std::vector<std::string>>()->value_name("HOST"),
          "host or address put in the published contact (repeatable); default: the --bind "
          "address, or this host's non-loopback addresses")
-        ("data-dir", po::value<std::string>(),
+        ("data-dir", po::value<std::string>()->value_name("DIR"),
          "where the node keeps its identity (default: ~/.p2psip)")
-        ("record-lifetime", po::value<long>()->default_value(120),
-         "seconds a published binding stays valid; it is refreshed at half of that (30..86400)");
+        ("record-lifetime", po::value<long>()->default_value(120)->value_name("SECONDS"),
+         "seconds a published binding stays valid; it is refreshed at half of that (30..86400)")
+        ("peer-rate-limit", po::value<long>()->default_value(0)->value_name("N"),
+         "requests/s accepted from one IP address (0: OpenDHT default, -1: unlimited, for "
+         "testbeds where all nodes share an address)");
+    // clang-format on
     return node;
 }
 
 } // namespace
 
-po::options_description overlayOptions()
+po::options_description overlayOptions(const std::string& default_log_level)
 {
     po::options_description overlay("Overlay options");
+    // clang-format off
     overlay.add_options()
-        ("seed", po::value<std::vector<std::string>>(),
+        ("seed", po::value<std::vector<std::string>>()->value_name("HOST:PORT"),
          "HOST:PORT of a node already in the overlay (repeatable; IPv6 as [addr]:port)")
-        ("seeds-file", po::value<std::string>(), "file of seeds, one per line, # comments")
-        ("network-id", po::value<long long>()->default_value(overlay::kDefaultNetworkId),
+        ("seeds-file", po::value<std::string>()->value_name("FILE"), "file of seeds, one per line, # comments")
+        ("network-id", po::value<long long>()->default_value(overlay::kDefaultNetworkId)->value_name("N"),
          "overlay network id; nodes only talk to nodes with the same id")
-        ("bind", po::value<std::string>(), "address to listen on (default: every interface)")
-        ("peer-rate-limit", po::value<long>()->default_value(0),
-         "requests/s accepted from one IP address (0: OpenDHT default, -1: unlimited, for "
-         "testbeds where all nodes share an address)")
-        ("log-level", po::value<std::string>()->default_value("info"),
+        ("bind", po::value<std::string>()->value_name("ADDR"), "address to listen on (default: every interface)")
+        ("log-level", po::value<std::string>()->default_value(default_log_level)->value_name("LEVEL"),
          "error, warning, info or debug");
+    // clang-format on
     return overlay;
 }
 
@@ -116,7 +120,8 @@ std::optional<OverlaySettings> readOverlaySettings(const po::variables_map& vm, 
     settings.network_id = static_cast<std::uint32_t>(network_id);
     if (vm.count("bind"))
         settings.bind_address = vm["bind"].as<std::string>();
-    settings.peer_rate_limit = vm["peer-rate-limit"].as<long>();
+    if (vm.count("peer-rate-limit"))
+        settings.peer_rate_limit = vm["peer-rate-limit"].as<long>();
     if (settings.peer_rate_limit < -1) {
         *error = "--peer-rate-limit must be -1 (unlimited), 0 (default) or positive";
         return std::nullopt;
@@ -137,12 +142,14 @@ ParsedCommandLine parseNodeCommandLine(int argc, const char* const argv[])
 {
     ParsedCommandLine result;
     po::options_description generic("General");
+    // clang-format off
     generic.add_options()
         ("help,h", "print this help and exit")
         ("version", "print the version and exit")
-        ("config", po::value<std::string>(), "read options from this file");
+        ("config", po::value<std::string>()->value_name("FILE"), "read options from this file");
+    // clang-format on
     po::options_description file_options;
-    file_options.add(nodeOptions()).add(overlayOptions());
+    file_options.add(nodeOptions()).add(overlayOptions("info"));
     po::options_description all;
     all.add(generic).add(file_options);
 

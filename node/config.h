@@ -31,7 +31,7 @@ struct NodeConfig {
     std::uint16_t sip_port = 5060;
     std::vector<std::string> advertise; // hosts put in published contacts; empty: derived
     std::filesystem::path data_dir;
-    int log_level = 0;                          // syslog priority
+    int log_level = 0;                         // syslog priority
     std::chrono::seconds record_lifetime{120}; // how long a published binding stays valid
 };
 
@@ -45,12 +45,14 @@ struct ParsedCommandLine {
 
 ParsedCommandLine parseNodeCommandLine(int argc, const char* const argv[]);
 
-// The overlay options (--seed, --seeds-file, --network-id, --bind, --log-level), for the CLI.
-boost::program_options::options_description overlayOptions();
+// The overlay options (--seed, --seeds-file, --network-id, --bind, --log-level), shared with
+// the CLI, whose short-lived nodes log less by default.
+boost::program_options::options_description overlayOptions(const std::string& default_log_level);
 // Reads them back; returns nullopt and a one-line reason in *error.
 std::optional<OverlaySettings> readOverlaySettings(const boost::program_options::variables_map& vm,
                                                    std::string* error);
 // Reads --log-level; returns nullopt and a reason in *error for an unknown level.
-std::optional<int> readLogLevel(const boost::program_options::variables_map& vm, std::string* error);
+std::optional<int> readLogLevel(const boost::program_options::variables_map& vm,
+                                std::string* error);
 
 } // namespace p2psip::node

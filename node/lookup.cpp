@@ -81,8 +81,8 @@ std::vector<overlay::ResolvedContact> resolveAor(const OverlaySettings& settings
             std::chrono::steady_clock::now() >= until)
             break;
     }
-    Log::write(LOG_DEBUG, std::string(state->done ? "lookup done" : "stopped waiting") +
-                              " after " + since());
+    Log::write(LOG_DEBUG,
+               std::string(state->done ? "lookup done" : "stopped waiting") + " after " + since());
     return state->contacts;
 }
 

@@ -51,9 +51,8 @@ struct Node::Impl {
             return;
         loop->cancel(refresh_timer);
         const auto lifetime = config.record_lifetime;
-        overlay->publishContact(*config.aor, contacts, lifetime, [this](bool ok) {
-            loop->post([this, ok] { onPublished(ok); });
-        });
+        overlay->publishContact(*config.aor, contacts, lifetime,
+                                [this](bool ok) { loop->post([this, ok] { onPublished(ok); }); });
         refresh_timer = loop->runAfter(lifetime / 2, [this] { publish(); });
     }
 
@@ -95,8 +94,8 @@ struct Node::Impl {
             return;
         const auto status = overlay->status();
         if (status.connected && !last_status.connected) {
-            Log::write(LOG_INFO, "connected to the overlay: " +
-                                     std::to_string(status.known_peers) + " peers known");
+            Log::write(LOG_INFO, "connected to the overlay: " + std::to_string(status.known_peers) +
+                                     " peers known");
             bootstrap_backoff = kStatusCheck;
             publish(); // the first put of a lone or joining node failed or went nowhere
         } else if (!status.connected && last_status.connected) {
@@ -130,9 +129,11 @@ Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>())
     auto& d = *impl_;
     d.config = std::move(config);
     const auto& cfg = d.config;
-    const auto log = [](int priority, const std::string& message) { Log::write(priority, message); };
-    Log::write(LOG_INFO, std::string("p2psipd ") + kVersion + " starting; data dir " +
-                             cfg.data_dir.string());
+    const auto log = [](int priority, const std::string& message) {
+        Log::write(priority, message);
+    };
+    Log::write(LOG_INFO,
+               std::string("p2psipd ") + kVersion + " starting; data dir " + cfg.data_dir.string());
     try {
         d.loop = std::make_unique<sip::EventLoop>();
         overlay::OverlayConfig oc;
@@ -159,7 +160,8 @@ Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>())
     Log::write(LOG_INFO, "SIP: UDP and TCP port " + std::to_string(d.agent->port()));
     if (cfg.overlay.seeds.empty())
         Log::write(LOG_INFO, "no seed given: founding a new overlay; others join with --seed "
-                             "<this host>:" + std::to_string(d.overlay->port()));
+                             "<this host>:" +
+                                 std::to_string(d.overlay->port()));
     else
         Log::write(LOG_INFO, "bootstrapping from " + seedList(cfg.overlay.seeds));
 
@@ -170,8 +172,7 @@ Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>())
         Log::write(LOG_INFO, "no --aor: serving the overlay only");
     }
     // Joining (or losing every peer) is acted on at once, not at the next periodic check.
-    d.overlay->onStatusChange(
-        [&d] { d.loop->post([&d] { d.checkStatus(); }); });
+    d.overlay->onStatusChange([&d] { d.loop->post([&d] { d.checkStatus(); }); });
     d.loop->post([&d] {
         d.publish();
         d.checkStatusPeriodically();
@@ -198,11 +199,12 @@ void Node::stop()
         // live storing nodes have the tombstone within milliseconds.
         const auto started = std::chrono::steady_clock::now();
         if (withdrawn.wait_for(kWithdrawWait) == std::future_status::ready && withdrawn.get())
-            Log::write(LOG_INFO, "withdrew the binding of " + d.config.aor->normalized() + " in " +
-                                     std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                        std::chrono::steady_clock::now() - started)
-                                                        .count()) +
-                                     " ms");
+            Log::write(LOG_INFO,
+                       "withdrew the binding of " + d.config.aor->normalized() + " in " +
+                           std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - started)
+                                              .count()) +
+                           " ms");
         else
             Log::write(LOG_INFO, "withdrawal of " + d.config.aor->normalized() +
                                      " sent; not every storing node confirmed it within " +

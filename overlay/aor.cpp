@@ -13,69 +13,129 @@ namespace {
 
 constexpr std::size_t kMaxAorLength = 1024;
 
-bool isAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isAlnum(char c) { return isAlpha(c) || isDigit(c); }
-bool isHex(char c) { return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
-bool isSpace(char c) {
+bool isAlpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+bool isAlnum(char c)
+{
+    return isAlpha(c) || isDigit(c);
+}
+bool isHex(char c)
+{
+    return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+bool isSpace(char c)
+{
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-char toLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-char toUpper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+char toLower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+char toUpper(char c)
+{
+    return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+}
 
-std::string lower(std::string_view s) {
+std::string lower(std::string_view s)
+{
     std::string out(s);
-    for (char& c : out) c = toLower(c);
+    for (char& c : out)
+        c = toLower(c);
     return out;
 }
 
-int hexValue(char c) {
-    if (isDigit(c)) return c - '0';
+int hexValue(char c)
+{
+    if (isDigit(c))
+        return c - '0';
     return toLower(c) - 'a' + 10;
 }
 
 // RFC 3261 "unreserved" = alphanum / mark.
-bool isUnreserved(char c) {
-    if (isAlnum(c)) return true;
+bool isUnreserved(char c)
+{
+    if (isAlnum(c))
+        return true;
     switch (c) {
-    case '-': case '_': case '.': case '!': case '~': case '*': case '\'': case '(': case ')':
+    case '-':
+    case '_':
+    case '.':
+    case '!':
+    case '~':
+    case '*':
+    case '\'':
+    case '(':
+    case ')':
         return true;
     default:
         return false;
     }
 }
 
-bool isUserUnreserved(char c) {
+bool isUserUnreserved(char c)
+{
     switch (c) {
-    case '&': case '=': case '+': case '$': case ',': case ';': case '?': case '/':
+    case '&':
+    case '=':
+    case '+':
+    case '$':
+    case ',':
+    case ';':
+    case '?':
+    case '/':
         return true;
     default:
         return false;
     }
 }
 
-bool isPasswordExtra(char c) {
+bool isPasswordExtra(char c)
+{
     switch (c) {
-    case '&': case '=': case '+': case '$': case ',':
+    case '&':
+    case '=':
+    case '+':
+    case '$':
+    case ',':
         return true;
     default:
         return false;
     }
 }
 
-bool isParamUnreserved(char c) {
+bool isParamUnreserved(char c)
+{
     switch (c) {
-    case '[': case ']': case '/': case ':': case '&': case '+': case '$':
+    case '[':
+    case ']':
+    case '/':
+    case ':':
+    case '&':
+    case '+':
+    case '$':
         return true;
     default:
         return false;
     }
 }
 
-bool isHeaderUnreserved(char c) {
+bool isHeaderUnreserved(char c)
+{
     switch (c) {
-    case '[': case ']': case '/': case '?': case ':': case '+': case '$':
+    case '[':
+    case ']':
+    case '/':
+    case '?':
+    case ':':
+    case '+':
+    case '$':
         return true;
     default:
         return false;
@@ -84,7 +144,8 @@ bool isHeaderUnreserved(char c) {
 
 // Renders one character for an error message; the input is already free of control bytes by
 // the time component validation runs, but stay safe.
-std::string showChar(char c) {
+std::string showChar(char c)
+{
     auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u >= 0x7f) {
         char buf[8];
@@ -94,8 +155,10 @@ std::string showChar(char c) {
     return std::string(1, c);
 }
 
-bool fail(std::string* error, std::string reason) {
-    if (error) *error = std::move(reason);
+bool fail(std::string* error, std::string reason)
+{
+    if (error)
+        *error = std::move(reason);
     return false;
 }
 
@@ -103,7 +166,8 @@ bool fail(std::string* error, std::string reason) {
 // unreserved characters are decoded (RFC 3261 treats them as equivalent), the rest keep %HH with
 // upper-case hex. `allowed` covers the component's non-escaped, non-unreserved characters.
 bool scanEscaped(std::string_view in, bool (*allowed)(char), const char* what, std::string* out,
-                 std::string* error) {
+                 std::string* error)
+{
     if (out) {
         out->clear();
         out->reserve(in.size());
@@ -112,17 +176,18 @@ bool scanEscaped(std::string_view in, bool (*allowed)(char), const char* what, s
         char c = in[i];
         if (c == '%') {
             if (i + 2 >= in.size()) {
-                return fail(error, "truncated %-escape '" + std::string(in.substr(i)) + "' in " +
-                                       what);
+                return fail(error,
+                            "truncated %-escape '" + std::string(in.substr(i)) + "' in " + what);
             }
             char h = in[i + 1];
             char l = in[i + 2];
             if (!isHex(h) || !isHex(l)) {
-                return fail(error, "invalid %-escape '" + std::string(in.substr(i, 3)) + "' in " +
-                                       what);
+                return fail(error,
+                            "invalid %-escape '" + std::string(in.substr(i, 3)) + "' in " + what);
             }
             i += 2;
-            if (!out) continue;
+            if (!out)
+                continue;
             char decoded = static_cast<char>(hexValue(h) * 16 + hexValue(l));
             if (isUnreserved(decoded)) {
                 out->push_back(decoded);
@@ -132,7 +197,8 @@ bool scanEscaped(std::string_view in, bool (*allowed)(char), const char* what, s
                 out->push_back(toUpper(l));
             }
         } else if (isUnreserved(c) || allowed(c)) {
-            if (out) out->push_back(c);
+            if (out)
+                out->push_back(c);
         } else {
             return fail(error, "invalid character '" + showChar(c) + "' in " + what);
         }
@@ -143,15 +209,18 @@ bool scanEscaped(std::string_view in, bool (*allowed)(char), const char* what, s
 // RFC 3261 hostname: dot-separated labels of alphanum and '-', no label starting or ending
 // with '-', and the top label starting with a letter (which is what tells it from an IPv4
 // literal). A trailing dot is not accepted: it would make two spellings of one AOR.
-bool checkHostname(const std::string& host, std::string* error) {
-    if (host.size() > 253) return fail(error, "host name longer than 253 characters");
+bool checkHostname(const std::string& host, std::string* error)
+{
+    if (host.size() > 253)
+        return fail(error, "host name longer than 253 characters");
     std::size_t start = 0;
     std::string_view top;
     while (true) {
         std::size_t dot = host.find('.', start);
         std::string_view label = std::string_view(host).substr(
             start, dot == std::string::npos ? std::string::npos : dot - start);
-        if (label.empty()) return fail(error, "empty label in host name '" + host + "'");
+        if (label.empty())
+            return fail(error, "empty label in host name '" + host + "'");
         if (label.size() > 63) {
             return fail(error, "label longer than 63 characters in host name '" + host + "'");
         }
@@ -164,7 +233,8 @@ bool checkHostname(const std::string& host, std::string* error) {
             return fail(error, "host name label may not start or end with '-' in '" + host + "'");
         }
         top = label;
-        if (dot == std::string::npos) break;
+        if (dot == std::string::npos)
+            break;
         start = dot + 1;
     }
     if (!isAlpha(top.front())) {
@@ -173,31 +243,38 @@ bool checkHostname(const std::string& host, std::string* error) {
     return true;
 }
 
-bool parsePort(std::string_view digits, unsigned* port, std::string* error) {
-    if (digits.empty()) return fail(error, "empty port after ':'");
+bool parsePort(std::string_view digits, unsigned* port, std::string* error)
+{
+    if (digits.empty())
+        return fail(error, "empty port after ':'");
     unsigned value = 0;
     for (char c : digits) {
-        if (!isDigit(c)) return fail(error, "port '" + std::string(digits) + "' is not a number");
+        if (!isDigit(c))
+            return fail(error, "port '" + std::string(digits) + "' is not a number");
         value = value * 10 + static_cast<unsigned>(c - '0');
         if (value > 65535) {
             return fail(error, "port '" + std::string(digits) + "' out of range (1-65535)");
         }
     }
-    if (value == 0) return fail(error, "port 0 out of range (1-65535)");
+    if (value == 0)
+        return fail(error, "port 0 out of range (1-65535)");
     *port = value;
     return true;
 }
 
 } // namespace
 
-std::optional<Aor> Aor::parse(std::string_view text, std::string* error) {
+std::optional<Aor> Aor::parse(std::string_view text, std::string* error)
+{
     try {
         if (text.size() > kMaxAorLength) {
             fail(error, "AOR longer than " + std::to_string(kMaxAorLength) + " bytes");
             return std::nullopt;
         }
-        while (!text.empty() && isSpace(text.front())) text.remove_prefix(1);
-        while (!text.empty() && isSpace(text.back())) text.remove_suffix(1);
+        while (!text.empty() && isSpace(text.front()))
+            text.remove_prefix(1);
+        while (!text.empty() && isSpace(text.back()))
+            text.remove_suffix(1);
         if (text.empty()) {
             fail(error, "empty AOR");
             return std::nullopt;
@@ -255,8 +332,8 @@ std::optional<Aor> Aor::parse(std::string_view text, std::string* error) {
             }
             if (pc != std::string_view::npos) {
                 hasPassword = true;
-                if (!scanEscaped(userinfo.substr(pc + 1), isPasswordExtra, "password",
-                                         &password, error)) {
+                if (!scanEscaped(userinfo.substr(pc + 1), isPasswordExtra, "password", &password,
+                                 error)) {
                     return std::nullopt;
                 }
             }
@@ -265,8 +342,8 @@ std::optional<Aor> Aor::parse(std::string_view text, std::string* error) {
         // hostport ends where parameters (';') or headers ('?') begin.
         std::size_t hpEnd = rest.find_first_of(";?");
         std::string_view hostport = rest.substr(0, hpEnd);
-        std::string_view tail = hpEnd == std::string_view::npos ? std::string_view()
-                                                                 : rest.substr(hpEnd);
+        std::string_view tail =
+            hpEnd == std::string_view::npos ? std::string_view() : rest.substr(hpEnd);
         if (hostport.empty()) {
             fail(error, "missing host");
             return std::nullopt;
@@ -314,7 +391,8 @@ std::optional<Aor> Aor::parse(std::string_view text, std::string* error) {
             }
             aor.host_ = lower(host);
             bool numeric = true;
-            for (char c : aor.host_) numeric = numeric && (isDigit(c) || c == '.');
+            for (char c : aor.host_)
+                numeric = numeric && (isDigit(c) || c == '.');
             if (numeric) {
                 in_addr bin{};
                 if (inet_pton(AF_INET, aor.host_.c_str(), &bin) != 1) {
@@ -327,15 +405,16 @@ std::optional<Aor> Aor::parse(std::string_view text, std::string* error) {
         }
         if (hasPort) {
             unsigned port = 0;
-            if (!parsePort(portText, &port, error)) return std::nullopt;
+            if (!parsePort(portText, &port, error))
+                return std::nullopt;
             aor.port_ = port;
         }
 
         // Parameters and headers do not take part in the AOR identity, but reject garbage.
         std::size_t q = tail.find('?');
         std::string_view params = tail.substr(0, q);
-        std::string_view headers = q == std::string_view::npos ? std::string_view()
-                                                               : tail.substr(q + 1);
+        std::string_view headers =
+            q == std::string_view::npos ? std::string_view() : tail.substr(q + 1);
         if (!params.empty()) {
             params.remove_prefix(1); // the leading ';'
             while (true) {
@@ -354,7 +433,8 @@ std::optional<Aor> Aor::parse(std::string_view text, std::string* error) {
                     !scanEscaped(value, isParamUnreserved, "URI parameter", nullptr, error)) {
                     return std::nullopt;
                 }
-                if (semi == std::string_view::npos) break;
+                if (semi == std::string_view::npos)
+                    break;
                 params = params.substr(semi + 1);
             }
         }
@@ -374,7 +454,8 @@ std::optional<Aor> Aor::parse(std::string_view text, std::string* error) {
                                  error)) {
                     return std::nullopt;
                 }
-                if (amp == std::string_view::npos) break;
+                if (amp == std::string_view::npos)
+                    break;
                 headers = headers.substr(amp + 1);
             }
         }
@@ -383,11 +464,13 @@ std::optional<Aor> Aor::parse(std::string_view text, std::string* error) {
         n = aor.scheme_ + ":";
         if (!aor.user_.empty()) {
             n += aor.user_;
-            if (hasPassword) n += ":" + password;
+            if (hasPassword)
+                n += ":" + password;
             n += "@";
         }
         n += aor.host_;
-        if (aor.port_) n += ":" + std::to_string(*aor.port_);
+        if (aor.port_)
+            n += ":" + std::to_string(*aor.port_);
         return aor;
     } catch (const std::exception& e) {
         // Only allocation failure can get here; keep the no-throw contract.

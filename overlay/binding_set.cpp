@@ -18,7 +18,8 @@ std::vector<ResolvedContact> BindingSet::live(std::int64_t now) const
         if (record.withdrawn() || record.expires_at <= now)
             continue;
         for (const auto& uri : record.contacts)
-            out.push_back({uri, owner, record.node_id, record.instance_id, record.expires_at - now});
+            out.push_back(
+                {uri, owner, record.node_id, record.instance_id, record.expires_at - now});
     }
     return out;
 }

@@ -13,9 +13,9 @@ namespace p2psip::overlay {
 // A contact that resolution returns: one URI of one owner's newest, unexpired binding.
 struct ResolvedContact {
     std::string uri;
-    std::string owner;       // fingerprint of the signing key (hex)
-    std::string node_id;     // DHT node id the owner published from
-    std::string instance_id; // process instance that published it
+    std::string owner;           // fingerprint of the signing key (hex)
+    std::string node_id;         // DHT node id the owner published from
+    std::string instance_id;     // process instance that published it
     std::int64_t expires_in = 0; // seconds left
 };
 

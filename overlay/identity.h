@@ -20,6 +20,7 @@ constexpr unsigned kIdentityKeyBits = 2048;
 // neither exists. A missing half, an unreadable or corrupt file, or a certificate that does
 // not match the key throws IdentityError: the identity is never silently replaced.
 // *created tells whether a new identity was made.
-dht::crypto::Identity loadOrCreateIdentity(const std::filesystem::path& dir, bool* created = nullptr);
+dht::crypto::Identity loadOrCreateIdentity(const std::filesystem::path& dir,
+                                           bool* created = nullptr);
 
 } // namespace p2psip::overlay

@@ -101,10 +101,10 @@ struct Overlay::Impl {
     {
         // Microseconds since the epoch keep seq increasing across restarts with the same
         // identity; the max() keeps it strictly increasing within this process.
-        const auto now_us = static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count());
+        const auto now_us =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count());
         std::lock_guard lock(mutex);
         last_seq = std::max(last_seq + 1, now_us);
         return last_seq;
@@ -125,9 +125,9 @@ struct Overlay::Impl {
         const auto key = aorKey(aor);
         const auto blob = record.encode();
         std::random_device rd;
-        auto value = std::make_shared<dht::Value>(
-            kContactRecordType, blob,
-            (static_cast<dht::Value::Id>(rd()) << 32) | static_cast<dht::Value::Id>(rd()));
+        auto value = std::make_shared<dht::Value>(kContactRecordType, blob,
+                                                  (static_cast<dht::Value::Id>(rd()) << 32) |
+                                                      static_cast<dht::Value::Id>(rd()));
         value->sign(*identity.first);
 
         std::optional<dht::Value::Id> previous;
@@ -141,12 +141,13 @@ struct Overlay::Impl {
             else
                 active_puts.erase(key);
         }
-        runner.put(key, value,
-                   [done = std::move(done)](bool ok) {
-                       if (done)
-                           done(ok);
-                   },
-                   dht::time_point::max(), permanent);
+        runner.put(
+            key, value,
+            [done = std::move(done)](bool ok) {
+                if (done)
+                    done(ok);
+            },
+            dht::time_point::max(), permanent);
         // Stop re-announcing the superseded version; storing nodes drop it when it expires,
         // and readers already prefer the newer seq.
         if (previous)
@@ -163,9 +164,9 @@ Overlay::Overlay(OverlayConfig config) : impl_(std::make_unique<Impl>())
 
     // OpenDHT reports routine network events (unreachable nodes, IPv6 off) as errors; what
     // matters to an operator is reported by p2psip itself, so all of it is debug output.
-    auto logger = std::make_shared<dht::Logger>(logMethod(cfg.log, LOG_DEBUG),
-                                                logMethod(cfg.log, LOG_DEBUG),
-                                                logMethod(cfg.log, LOG_DEBUG));
+    auto logger =
+        std::make_shared<dht::Logger>(logMethod(cfg.log, LOG_DEBUG), logMethod(cfg.log, LOG_DEBUG),
+                                      logMethod(cfg.log, LOG_DEBUG));
     dht::DhtRunner::Config dht_config;
     dht_config.threaded = true;
     dht_config.dht_config.id = impl_->identity;
@@ -254,8 +255,8 @@ void Overlay::onStatusChange(std::function<void()> callback)
 bool Overlay::waitConnected(std::chrono::milliseconds timeout) const
 {
     std::unique_lock lock(impl_->mutex);
-    return impl_->status_cv.wait_for(
-        lock, timeout, [&] { return impl_->status == dht::NodeStatus::Connected; });
+    return impl_->status_cv.wait_for(lock, timeout,
+                                     [&] { return impl_->status == dht::NodeStatus::Connected; });
 }
 
 void Overlay::publishContact(const Aor& aor, std::vector<std::string> contacts,

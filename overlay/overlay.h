@@ -32,7 +32,7 @@ struct OverlayConfig {
     std::string bind_address;             // empty: all interfaces, IPv4 and IPv6
     std::uint16_t port = kDefaultDhtPort; // 0: let the system pick
     std::uint32_t network_id = kDefaultNetworkId;
-    std::vector<Seed> seeds;              // none: found a new overlay
+    std::vector<Seed> seeds; // none: found a new overlay
     // Where the node keeps its identity. Without one the overlay can only look records up
     // (what a short-lived CLI node needs), not publish them.
     std::optional<std::filesystem::path> identity_dir;
@@ -58,7 +58,7 @@ public:
 
     std::uint16_t port() const;
     std::string nodeId() const;
-    std::string ownerId() const; // fingerprint of the identity's public key; empty without one
+    std::string ownerId() const;  // fingerprint of the identity's public key; empty without one
     bool identityCreated() const; // true when this start made a new identity
     OverlayStatus status() const;
 

@@ -20,30 +20,41 @@ constexpr std::size_t kMaxLabelLength = 63;
 // from eating memory.
 constexpr std::size_t kMaxSeedsFileSize = 1 << 20;
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isAlnum(char c) {
+bool isDigit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+bool isAlnum(char c)
+{
     return isDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
-bool isSpace(char c) {
+bool isSpace(char c)
+{
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-std::string lower(std::string_view s) {
+std::string lower(std::string_view s)
+{
     std::string out(s);
     for (char& c : out) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-    while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
+std::string_view trim(std::string_view s)
+{
+    while (!s.empty() && isSpace(s.front()))
+        s.remove_prefix(1);
+    while (!s.empty() && isSpace(s.back()))
+        s.remove_suffix(1);
     return s;
 }
 
 // Quotes user input for a one-line error: control bytes become \xHH and very long input is cut.
-std::string quote(std::string_view s) {
+std::string quote(std::string_view s)
+{
     constexpr std::size_t kMaxShown = 100;
     std::string out = "'";
     for (std::size_t i = 0; i < s.size() && i < kMaxShown; ++i) {
@@ -56,43 +67,56 @@ std::string quote(std::string_view s) {
             out += s[i];
         }
     }
-    if (s.size() > kMaxShown) out += "...";
+    if (s.size() > kMaxShown)
+        out += "...";
     out += "'";
     return out;
 }
 
-std::optional<Seed> fail(std::string_view text, const std::string& reason, std::string* error) {
-    if (error) *error = "invalid seed " + quote(text) + ": " + reason;
+std::optional<Seed> fail(std::string_view text, const std::string& reason, std::string* error)
+{
+    if (error)
+        *error = "invalid seed " + quote(text) + ": " + reason;
     return std::nullopt;
 }
 
 // Returns an empty string on success, else the reason.
-std::string parsePort(std::string_view digits, std::uint16_t* port) {
-    if (digits.empty()) return "empty port after ':'";
+std::string parsePort(std::string_view digits, std::uint16_t* port)
+{
+    if (digits.empty())
+        return "empty port after ':'";
     unsigned value = 0;
     for (char c : digits) {
-        if (!isDigit(c)) return "port " + quote(digits) + " is not a number";
+        if (!isDigit(c))
+            return "port " + quote(digits) + " is not a number";
         value = value * 10 + static_cast<unsigned>(c - '0');
-        if (value > 65535) return "port " + quote(digits) + " out of range (1-65535)";
+        if (value > 65535)
+            return "port " + quote(digits) + " out of range (1-65535)";
     }
-    if (value == 0) return "port 0 out of range (1-65535)";
+    if (value == 0)
+        return "port 0 out of range (1-65535)";
     *port = static_cast<std::uint16_t>(value);
     return {};
 }
 
 // Host names are handed to the resolver, so be a little more permissive than RFC 1123: '_'
 // is allowed (common in container and service names) and so is one trailing dot (FQDN).
-std::string checkHostname(std::string_view host) {
-    if (host.size() > kMaxHostLength) return "host name longer than 253 characters";
+std::string checkHostname(std::string_view host)
+{
+    if (host.size() > kMaxHostLength)
+        return "host name longer than 253 characters";
     std::string_view labels = host;
-    if (labels.back() == '.') labels.remove_suffix(1);
+    if (labels.back() == '.')
+        labels.remove_suffix(1);
     std::size_t start = 0;
     while (true) {
         std::size_t dot = labels.find('.', start);
         std::string_view label = labels.substr(
             start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-        if (label.empty()) return "empty label in host name";
-        if (label.size() > kMaxLabelLength) return "host name label longer than 63 characters";
+        if (label.empty())
+            return "empty label in host name";
+        if (label.size() > kMaxLabelLength)
+            return "host name label longer than 63 characters";
         // RFC 1123: labels never start or end with a hyphen (so "-1" is a typo, not a host).
         if (label.front() == '-' || label.back() == '-')
             return "host name label starts or ends with '-'";
@@ -101,14 +125,17 @@ std::string checkHostname(std::string_view host) {
                 return "invalid character " + quote(std::string_view(&c, 1)) + " in host name";
             }
         }
-        if (dot == std::string_view::npos) break;
+        if (dot == std::string_view::npos)
+            break;
         start = dot + 1;
     }
     return {};
 }
 
-std::optional<Seed> parseSeedImpl(std::string_view text, std::string* error) {
-    if (text.empty()) return fail(text, "empty seed", error);
+std::optional<Seed> parseSeedImpl(std::string_view text, std::string* error)
+{
+    if (text.empty())
+        return fail(text, "empty seed", error);
     for (char c : text) {
         auto u = static_cast<unsigned char>(c);
         if (u <= 0x20 || u >= 0x7f) {
@@ -160,10 +187,12 @@ std::optional<Seed> parseSeedImpl(std::string_view text, std::string* error) {
                 hasPort = true;
                 portText = text.substr(first + 1);
             }
-            if (host.empty()) return fail(text, "missing host", error);
+            if (host.empty())
+                return fail(text, "missing host", error);
             seed.host = lower(host);
             bool numeric = true;
-            for (char c : seed.host) numeric = numeric && (isDigit(c) || c == '.');
+            for (char c : seed.host)
+                numeric = numeric && (isDigit(c) || c == '.');
             if (numeric) {
                 in_addr bin{};
                 if (inet_pton(AF_INET, seed.host.c_str(), &bin) != 1) {
@@ -184,24 +213,29 @@ std::optional<Seed> parseSeedImpl(std::string_view text, std::string* error) {
 
 } // namespace
 
-std::string Seed::toString() const {
+std::string Seed::toString() const
+{
     std::string portText = std::to_string(port);
-    if (host.find(':') != std::string::npos) return "[" + host + "]:" + portText;
+    if (host.find(':') != std::string::npos)
+        return "[" + host + "]:" + portText;
     return host + ":" + portText;
 }
 
-std::optional<Seed> parseSeed(std::string_view text, std::string* error) {
+std::optional<Seed> parseSeed(std::string_view text, std::string* error)
+{
     try {
         return parseSeedImpl(text, error);
     } catch (const std::exception& e) {
         // Only allocation failure can get here; keep the no-throw contract.
-        if (error) *error = std::string("cannot parse seed: ") + e.what();
+        if (error)
+            *error = std::string("cannot parse seed: ") + e.what();
         return std::nullopt;
     }
 }
 
 std::optional<std::vector<Seed>> parseSeedsText(std::string_view text, std::string_view origin,
-                                                std::string* error) {
+                                                std::string* error)
+{
     try {
         std::vector<Seed> seeds;
         std::size_t lineNo = 0;
@@ -212,7 +246,8 @@ std::optional<std::vector<Seed>> parseSeedsText(std::string_view text, std::stri
             text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
 
             line = trim(line.substr(0, line.find('#')));
-            if (line.empty()) continue;
+            if (line.empty())
+                continue;
             std::string reason;
             std::optional<Seed> seed = parseSeed(line, &reason);
             if (!seed) {
@@ -225,20 +260,24 @@ std::optional<std::vector<Seed>> parseSeedsText(std::string_view text, std::stri
         }
         return seeds;
     } catch (const std::exception& e) {
-        if (error) *error = std::string(origin) + ": cannot parse seeds: " + e.what();
+        if (error)
+            *error = std::string(origin) + ": cannot parse seeds: " + e.what();
         return std::nullopt;
     }
 }
 
-std::optional<std::vector<Seed>> parseSeedsFile(const std::string& path, std::string* error) {
+std::optional<std::vector<Seed>> parseSeedsFile(const std::string& path, std::string* error)
+{
     auto cannotRead = [&](int err) {
-        if (error) *error = "cannot read seeds file " + path + ": " + std::strerror(err);
+        if (error)
+            *error = "cannot read seeds file " + path + ": " + std::strerror(err);
         return std::nullopt;
     };
     try {
         // POSIX read() rather than ifstream so that errors such as EISDIR surface with errno.
         int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return cannotRead(errno);
+        if (fd < 0)
+            return cannotRead(errno);
         struct FdCloser {
             int fd;
             ~FdCloser() { ::close(fd); }
@@ -248,19 +287,23 @@ std::optional<std::vector<Seed>> parseSeedsFile(const std::string& path, std::st
         while (true) {
             ssize_t n = ::read(fd, buf, sizeof buf);
             if (n < 0) {
-                if (errno == EINTR) continue;
+                if (errno == EINTR)
+                    continue;
                 return cannotRead(errno);
             }
-            if (n == 0) break;
+            if (n == 0)
+                break;
             content.append(buf, static_cast<std::size_t>(n));
             if (content.size() > kMaxSeedsFileSize) {
-                if (error) *error = "cannot read seeds file " + path + ": larger than 1 MiB";
+                if (error)
+                    *error = "cannot read seeds file " + path + ": larger than 1 MiB";
                 return std::nullopt;
             }
         }
         return parseSeedsText(content, path, error);
     } catch (const std::exception& e) {
-        if (error) *error = "cannot read seeds file " + path + ": " + e.what();
+        if (error)
+            *error = "cannot read seeds file " + path + ": " + e.what();
         return std::nullopt;
     }
 }

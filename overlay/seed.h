@@ -17,7 +17,10 @@ struct Seed {
 
     // "host:port", with brackets around IPv6 literals.
     std::string toString() const;
-    friend bool operator==(const Seed& a, const Seed& b) { return a.host == b.host && a.port == b.port; }
+    friend bool operator==(const Seed& a, const Seed& b)
+    {
+        return a.host == b.host && a.port == b.port;
+    }
 };
 
 // Parses one seed. Accepts "host", "host:port", "1.2.3.4:port", "[::1]:port", "[::1]" and a bare
@@ -26,7 +29,8 @@ std::optional<Seed> parseSeed(std::string_view text, std::string* error = nullpt
 
 // Parses a seeds file: one seed per line, '#' starts a comment, blank lines ignored.
 // On a bad line returns nullopt and "FILE:LINE: reason" in *error.
-std::optional<std::vector<Seed>> parseSeedsFile(const std::string& path, std::string* error = nullptr);
+std::optional<std::vector<Seed>> parseSeedsFile(const std::string& path,
+                                                std::string* error = nullptr);
 
 // Same as parseSeedsFile() on text already read; `origin` names the source in errors.
 std::optional<std::vector<Seed>> parseSeedsText(std::string_view text, std::string_view origin,

@@ -4,12 +4,14 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/url.h>
 
 #include <syslog.h>
 
 #include <chrono>
+#include <cstdarg>
 #include <cstdlib>
 #include <future>
 
@@ -41,6 +43,22 @@ struct SipAgent::Impl {
     {
         if (config.log)
             config.log(priority, "sip: " + message);
+    }
+
+    // Sofia-SIP's own diagnostics (it prints to stderr by default) go to the node's log as
+    // debug lines; Sofia may emit a line in several pieces.
+    std::string sofia_line;
+    static void sofiaLog(void* stream, char const* format, va_list args)
+    {
+        auto* self = static_cast<Impl*>(stream);
+        char buf[1024];
+        std::vsnprintf(buf, sizeof buf, format, args);
+        self->sofia_line += buf;
+        std::size_t eol;
+        while ((eol = self->sofia_line.find('\n')) != std::string::npos) {
+            self->log(LOG_DEBUG, self->sofia_line.substr(0, eol));
+            self->sofia_line.erase(0, eol + 1);
+        }
     }
 
     static void callback(nua_event_t event, int status, char const* phrase, nua_t*,
@@ -111,24 +129,28 @@ SipAgent::SipAgent(EventLoop& loop, SipAgentConfig config)
 {
     auto bound = impl_->bound.get_future();
     const std::string url = bindUrl(impl_->config);
+    su_log_redirect(su_log_default, &Impl::sofiaLog, impl_.get());
     loop.invoke([&] {
-        impl_->nua = nua_create(loop.nativeRoot(), &Impl::callback, impl_.get(),
-                                NUTAG_URL(url.c_str()),
-                                SIPTAG_USER_AGENT_STR(impl_->config.user_agent.c_str()),
-                                SIPTAG_SERVER_STR(impl_->config.user_agent.c_str()),
-                                // Only what this agent serves; nua answers 405 to the rest.
-                                SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS"),
-                                NUTAG_MEDIA_ENABLE(0), TAG_END());
+        impl_->nua =
+            nua_create(loop.nativeRoot(), &Impl::callback, impl_.get(), NUTAG_URL(url.c_str()),
+                       SIPTAG_USER_AGENT_STR(impl_->config.user_agent.c_str()),
+                       SIPTAG_SERVER_STR(impl_->config.user_agent.c_str()),
+                       // Only what this agent serves; nua answers 405 to the rest.
+                       SIPTAG_ALLOW_STR("INVITE, ACK, BYE, CANCEL, OPTIONS"), NUTAG_MEDIA_ENABLE(0),
+                       TAG_END());
         if (impl_->nua)
             nua_get_params(impl_->nua, TAG_ANY(), TAG_END());
     });
-    if (!impl_->nua)
+    if (!impl_->nua) {
+        su_log_redirect(su_log_default, nullptr, nullptr);
         throw SipError("cannot listen for SIP on " + url.substr(4) +
                        " (UDP and TCP): port in use or address not available");
+    }
     if (bound.wait_for(std::chrono::seconds(5)) == std::future_status::ready)
         impl_->port = bound.get();
     if (!impl_->port) {
         loop.invoke([&] { nua_destroy(impl_->nua); });
+        su_log_redirect(su_log_default, nullptr, nullptr);
         throw SipError("SIP stack did not report its bound port");
     }
 }
@@ -141,6 +163,7 @@ SipAgent::~SipAgent()
     if (done.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
         impl_->log(LOG_WARNING, "SIP stack did not shut down in 5 s; destroying it anyway");
     impl_->loop.invoke([&] { nua_destroy(impl_->nua); });
+    su_log_redirect(su_log_default, nullptr, nullptr);
 }
 
 std::uint16_t SipAgent::port() const

@@ -19,9 +19,9 @@ struct SipError : std::runtime_error {
 };
 
 struct SipAgentConfig {
-    std::string bind_address; // empty: every interface
+    std::string bind_address;  // empty: every interface
     std::uint16_t port = 5060; // UDP and TCP; 0: let the system pick
-    std::string user_agent;   // User-Agent / Server header value
+    std::string user_agent;    // User-Agent / Server header value
     LogFn log;
 };
 

@@ -51,14 +51,18 @@ void printJson(const Json::Value& value)
 int resolveCommand(int argc, char* argv[])
 {
     po::options_description options("resolve options");
+    // clang-format off
     options.add_options()
         ("help,h", "print this help")
-        ("timeout", po::value<double>()->default_value(5.0),
+        ("timeout", po::value<double>()->default_value(5.0)->value_name("SECONDS"),
          "seconds to wait at most; the first answers return sooner")
         ("json", "print {\"aor\", \"contacts\": [{\"uri\", \"owner\", \"expires_in\"}]}");
-    options.add(node::overlayOptions());
+    // clang-format on
+    options.add(node::overlayOptions("warning"));
     po::options_description hidden;
+    // clang-format off
     hidden.add_options()("aor", po::value<std::string>());
+    // clang-format on
     po::options_description all;
     all.add(options).add(hidden);
     po::positional_options_description positional;
@@ -66,7 +70,8 @@ int resolveCommand(int argc, char* argv[])
 
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+        po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(),
+                  vm);
         po::notify(vm);
     } catch (const po::error& e) {
         return fail(e.what());
@@ -79,7 +84,8 @@ int resolveCommand(int argc, char* argv[])
         return kOk;
     }
     if (!vm.count("aor"))
-        return fail("resolve needs an AOR, e.g. p2psip resolve sip:alice@example.org --seed HOST:PORT");
+        return fail(
+            "resolve needs an AOR, e.g. p2psip resolve sip:alice@example.org --seed HOST:PORT");
 
     std::string error;
     auto aor = overlay::Aor::parse(vm["aor"].as<std::string>(), &error);
@@ -89,8 +95,7 @@ int resolveCommand(int argc, char* argv[])
     auto level = settings ? node::readLogLevel(vm, &error) : std::nullopt;
     if (!settings || !level)
         return fail(error);
-    // The CLI's own overlay node is chatty at info level; only problems show by default.
-    node::Log::setLevel(vm["log-level"].defaulted() ? LOG_WARNING : *level);
+    node::Log::setLevel(*level);
     const double timeout = vm["timeout"].as<double>();
     if (!(timeout > 0 && timeout <= 3600))
         return fail("--timeout must be between 0 and 3600 seconds");
@@ -147,6 +152,7 @@ int main(int argc, char* argv[])
     }
     if (command == "resolve")
         return resolveCommand(argc - 1, argv + 1);
-    std::fprintf(stderr, "p2psip: error: unknown command '%s'\n%s", command.c_str(), kUsage);
+    std::fprintf(stderr, "p2psip: error: unknown command '%s'\nTry 'p2psip --help'.\n",
+                 command.c_str());
     return kError;
 }

@@ -126,7 +126,8 @@ void Process::signal(int sig)
 
 std::optional<int> Process::wait(std::chrono::milliseconds timeout)
 {
-    eventually(timeout, [this] { return !running(); }, 20ms);
+    eventually(
+        timeout, [this] { return !running(); }, 20ms);
     return status_;
 }
 

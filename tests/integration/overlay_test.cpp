@@ -43,8 +43,8 @@ struct Daemon {
     std::string contact() const
     {
         const auto at = aor.find(':');
-        return "sip:" + aor.substr(at + 1, aor.find('@') - at - 1) + "@127.0.0.1:" +
-               std::to_string(sip_port);
+        return "sip:" + aor.substr(at + 1, aor.find('@') - at - 1) +
+               "@127.0.0.1:" + std::to_string(sip_port);
     }
     std::string seedAddress() const { return "127.0.0.1:" + std::to_string(dht_port); }
 };
@@ -82,16 +82,16 @@ protected:
         dir.reset();
     }
 
-    static std::unique_ptr<Daemon> startDaemon(const std::string& aor,
-                                               std::vector<std::string> extra,
-                                               fs::path data_dir = {})
+    static std::unique_ptr<Daemon>
+    startDaemon(const std::string& aor, std::vector<std::string> extra, fs::path data_dir = {})
     {
         auto d = std::make_unique<Daemon>();
         d->aor = aor;
         const int id = next_id++;
         d->data_dir = data_dir.empty() ? dir->path() / ("node" + std::to_string(id)) : data_dir;
-        d->args = {P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
-                   "--peer-rate-limit", "-1", "--data-dir", d->data_dir.string()};
+        d->args = {P2PSIPD_PATH,        "--bind", "127.0.0.1",         "--dht-port", "0",
+                   "--sip-port",        "0",      "--peer-rate-limit", "-1",         "--data-dir",
+                   d->data_dir.string()};
         if (!aor.empty())
             d->args.insert(d->args.end(), {"--aor", aor});
         d->args.insert(d->args.end(), extra.begin(), extra.end());
@@ -118,15 +118,16 @@ protected:
 
     static bool waitRegistered(Daemon& d)
     {
-        return eventually(15s, [&] { return d.process->log().find("registered ") != std::string::npos; });
+        return eventually(
+            15s, [&] { return d.process->log().find("registered ") != std::string::npos; });
     }
 
     static Resolution resolve(const std::string& aor, const Daemon& seed, double timeout = 5)
     {
-        const auto r = runCommand({P2PSIP_PATH, "resolve", aor, "--seed", seed.seedAddress(),
-                                   "--json", "--timeout", std::to_string(timeout)},
-                                  std::chrono::milliseconds(static_cast<long>(timeout * 1000) + 10000),
-                                  dir->path());
+        const auto r = runCommand(
+            {P2PSIP_PATH, "resolve", aor, "--seed", seed.seedAddress(), "--json", "--timeout",
+             std::to_string(timeout)},
+            std::chrono::milliseconds(static_cast<long>(timeout * 1000) + 10000), dir->path());
         Resolution res;
         res.exit_code = r.exit_code;
         res.err = r.err;
@@ -155,7 +156,8 @@ protected:
         return false;
     }
 
-    static CommandResult sippOptions(const std::string& user, unsigned port, const std::string& transport)
+    static CommandResult sippOptions(const std::string& user, unsigned port,
+                                     const std::string& transport)
     {
         return runCommand({"sipp", "127.0.0.1:" + std::to_string(port), "-sf",
                            std::string(SIPP_SCENARIO_DIR) + "/options.xml", "-s", user, "-m", "1",
@@ -168,8 +170,8 @@ protected:
     {
         for (auto* group : {&seeds, &nodes})
             for (auto& d : *group)
-                EXPECT_TRUE(d->expected_down || d->process->running())
-                    << "node died:\n" << d->process->log();
+                EXPECT_TRUE(d->expected_down || d->process->running()) << "node died:\n"
+                                                                       << d->process->log();
     }
 };
 
@@ -179,10 +181,12 @@ TEST_F(OverlayTest, EveryAorResolvesThroughTheOtherSeed)
         const auto& n = *nodes[i];
         const auto& other_seed = *seeds[(i + 1) % 2];
         Resolution r;
-        ASSERT_TRUE(eventually(15s, [&] {
-            r = resolve(n.aor, other_seed);
-            return r.exit_code == 0;
-        })) << n.aor << " did not resolve: " << r.err;
+        ASSERT_TRUE(eventually(15s,
+                               [&] {
+                                   r = resolve(n.aor, other_seed);
+                                   return r.exit_code == 0;
+                               }))
+            << n.aor << " did not resolve: " << r.err;
         ASSERT_EQ(r.contacts.size(), 1u);
         EXPECT_EQ(r.contacts[0].uri, n.contact());
         EXPECT_EQ(r.contacts[0].owner, n.owner);
@@ -221,8 +225,9 @@ TEST_F(OverlayTest, ResolvedContactsAnswerOptionsOverUdpAndTcp)
             const std::string user = c.uri.substr(4, c.uri.find('@') - 4);
             for (const std::string transport : {"u1", "t1"}) {
                 const auto sipp = sippOptions(user, port, transport);
-                EXPECT_EQ(sipp.exit_code, 0) << "OPTIONS to " << c.uri << " (" << transport
-                                             << ") failed:\n" << sipp.out << sipp.err;
+                EXPECT_EQ(sipp.exit_code, 0)
+                    << "OPTIONS to " << c.uri << " (" << transport << ") failed:\n"
+                    << sipp.out << sipp.err;
             }
         }
     }
@@ -249,10 +254,13 @@ TEST_F(OverlayTest, RestartedNodeResolvesAtItsNewContact)
     EXPECT_EQ(n.owner, owner) << "identity was not reused";
     ASSERT_TRUE(waitRegistered(n)) << n.process->log();
     Resolution r;
-    ASSERT_TRUE(eventually(15s, [&] {
-        r = resolve(n.aor, *seeds[0]);
-        return r.exit_code == 0 && r.contacts.size() == 1 && r.contacts[0].uri == n.contact();
-    })) << "still resolving to " << (r.contacts.empty() ? "nothing" : r.contacts[0].uri);
+    ASSERT_TRUE(eventually(15s,
+                           [&] {
+                               r = resolve(n.aor, *seeds[0]);
+                               return r.exit_code == 0 && r.contacts.size() == 1 &&
+                                      r.contacts[0].uri == n.contact();
+                           }))
+        << "still resolving to " << (r.contacts.empty() ? "nothing" : r.contacts[0].uri);
     EXPECT_EQ(r.contacts[0].owner, owner);
 }
 
@@ -389,7 +397,8 @@ TEST_F(OverlayTest, HostileRecordsAreIgnored)
     }));
     const auto type = stored.front()->type;
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     overlay::ContactRecord evil;
     evil.aor = overlay::Aor::parse(victim.aor)->normalized();
     evil.contacts = {"sip:evil@127.0.0.1:9"};
@@ -404,8 +413,8 @@ TEST_F(OverlayTest, HostileRecordsAreIgnored)
         return v;
     };
     std::vector<std::shared_ptr<dht::Value>> hostile;
-    hostile.push_back(signedValue(dht::Blob(200, 0xc1)));             // not msgpack
-    hostile.push_back(signedValue(dht::Blob(60 * 1024, 0x91)));       // too large
+    hostile.push_back(signedValue(dht::Blob(200, 0xc1)));       // not msgpack
+    hostile.push_back(signedValue(dht::Blob(60 * 1024, 0x91))); // too large
     {
         msgpack::sbuffer b; // a future version this code does not understand
         msgpack::packer<msgpack::sbuffer> pk(b);

@@ -8,17 +8,20 @@
 namespace p2psip::overlay {
 namespace {
 
-Aor mustParse(std::string_view text) {
+Aor mustParse(std::string_view text)
+{
     std::string error;
     std::optional<Aor> aor = Aor::parse(text, &error);
     EXPECT_TRUE(aor.has_value()) << "input: " << text << " error: " << error;
-    if (!aor) return *Aor::parse("sip:invalid.test"); // keeps the caller's test running
+    if (!aor)
+        return *Aor::parse("sip:invalid.test"); // keeps the caller's test running
     EXPECT_TRUE(error.empty()) << error;
     return *aor;
 }
 
 // Asserts that `text` is rejected with a one-line reason containing `fragment`.
-void expectRejected(std::string_view text, const std::string& fragment) {
+void expectRejected(std::string_view text, const std::string& fragment)
+{
     std::string error;
     std::optional<Aor> aor = Aor::parse(text, &error);
     EXPECT_FALSE(aor.has_value()) << "input accepted: " << text << " -> " << aor->normalized();
@@ -30,14 +33,16 @@ void expectRejected(std::string_view text, const std::string& fragment) {
 
 // --- RFC 3261 §19.1.4 equivalent URIs -------------------------------------------------------
 
-TEST(AorRfc3261, EscapedUnreservedAndHostCaseAreEqual) {
+TEST(AorRfc3261, EscapedUnreservedAndHostCaseAreEqual)
+{
     Aor a = mustParse("sip:%61lice@atlanta.com;transport=TCP");
     Aor b = mustParse("sip:alice@AtLanTa.CoM;Transport=tcp");
     EXPECT_EQ(a, b);
     EXPECT_EQ(a.normalized(), "sip:alice@atlanta.com");
 }
 
-TEST(AorRfc3261, UnknownParametersAreIgnored) {
+TEST(AorRfc3261, UnknownParametersAreIgnored)
+{
     Aor a = mustParse("sip:carol@chicago.com");
     EXPECT_EQ(a, mustParse("sip:carol@chicago.com;newparam=5"));
     EXPECT_EQ(a, mustParse("sip:carol@chicago.com;security=on"));
@@ -46,7 +51,8 @@ TEST(AorRfc3261, UnknownParametersAreIgnored) {
     EXPECT_EQ(a.normalized(), "sip:carol@chicago.com");
 }
 
-TEST(AorRfc3261, ParameterAndHeaderOrderDoesNotMatter) {
+TEST(AorRfc3261, ParameterAndHeaderOrderDoesNotMatter)
+{
     Aor a = mustParse("sip:biloxi.com;transport=tcp;method=REGISTER?to=sip:bob%40biloxi.com");
     Aor b = mustParse("sip:biloxi.com;method=REGISTER;transport=tcp?to=sip:bob%40biloxi.com");
     EXPECT_EQ(a, b);
@@ -54,7 +60,8 @@ TEST(AorRfc3261, ParameterAndHeaderOrderDoesNotMatter) {
     EXPECT_TRUE(a.user().empty());
 }
 
-TEST(AorRfc3261, HeaderOrderDoesNotMatter) {
+TEST(AorRfc3261, HeaderOrderDoesNotMatter)
+{
     Aor a = mustParse("sip:alice@atlanta.com?subject=project%20x&priority=urgent");
     Aor b = mustParse("sip:alice@atlanta.com?priority=urgent&subject=project%20x");
     EXPECT_EQ(a, b);
@@ -63,7 +70,8 @@ TEST(AorRfc3261, HeaderOrderDoesNotMatter) {
 
 // --- RFC 3261 §19.1.4 non-equivalent URIs ---------------------------------------------------
 
-TEST(AorRfc3261, UserNameIsCaseSensitive) {
+TEST(AorRfc3261, UserNameIsCaseSensitive)
+{
     Aor a = mustParse("SIP:ALICE@AtLanTa.CoM;Transport=udp");
     Aor b = mustParse("sip:alice@AtLanTa.CoM;Transport=UDP");
     EXPECT_NE(a, b);
@@ -71,14 +79,16 @@ TEST(AorRfc3261, UserNameIsCaseSensitive) {
     EXPECT_EQ(b.normalized(), "sip:alice@atlanta.com");
 }
 
-TEST(AorRfc3261, ExplicitDefaultPortIsNotEqualToNoPort) {
+TEST(AorRfc3261, ExplicitDefaultPortIsNotEqualToNoPort)
+{
     Aor a = mustParse("sip:bob@biloxi.com");
     Aor b = mustParse("sip:bob@biloxi.com:5060");
     EXPECT_NE(a, b);
     EXPECT_EQ(b.normalized(), "sip:bob@biloxi.com:5060");
 }
 
-TEST(AorRfc3261, SchemeMatters) {
+TEST(AorRfc3261, SchemeMatters)
+{
     Aor a = mustParse("sip:alice@atlanta.com");
     Aor b = mustParse("sips:alice@atlanta.com");
     EXPECT_NE(a, b);
@@ -88,7 +98,8 @@ TEST(AorRfc3261, SchemeMatters) {
 // RFC 3261 lists these pairs as NOT equivalent because they differ in transport, maddr or ttl
 // parameters. An AOR names a user, not a route, so we deliberately drop every URI parameter
 // and these pairs compare EQUAL. This test pins that choice.
-TEST(AorRfc3261, ParameterOnlyDifferencesAreDeliberatelyEqual) {
+TEST(AorRfc3261, ParameterOnlyDifferencesAreDeliberatelyEqual)
+{
     EXPECT_EQ(mustParse("sip:bob@biloxi.com;transport=udp"),
               mustParse("sip:bob@biloxi.com;transport=tcp"));
     EXPECT_EQ(mustParse("sip:carol@chicago.com"),
@@ -102,7 +113,8 @@ TEST(AorRfc3261, ParameterOnlyDifferencesAreDeliberatelyEqual) {
 
 // --- Normalization details ------------------------------------------------------------------
 
-TEST(AorNormalize, SchemeAndHostAreLowerCasedUserIsNot) {
+TEST(AorNormalize, SchemeAndHostAreLowerCasedUserIsNot)
+{
     Aor a = mustParse("SiPs:Alice@Example.ORG");
     EXPECT_EQ(a.scheme(), "sips");
     EXPECT_EQ(a.user(), "Alice");
@@ -110,14 +122,16 @@ TEST(AorNormalize, SchemeAndHostAreLowerCasedUserIsNot) {
     EXPECT_EQ(a.normalized(), "sips:Alice@example.org");
 }
 
-TEST(AorNormalize, UnreservedEscapesAreDecoded) {
+TEST(AorNormalize, UnreservedEscapesAreDecoded)
+{
     // %2D '-', %5F '_', %2E '.', %21 '!', %7E '~', %2A '*', %27 '\'', %28 '(', %29 ')'.
     Aor a = mustParse("sip:a%2Db%5fc%2Ed%21e%7ef%2Ag%27h%28i%29@example.org");
     EXPECT_EQ(a.user(), "a-b_c.d!e~f*g'h(i)");
     EXPECT_EQ(mustParse("sip:%41%6c%49%63%45@example.org").user(), "AlIcE");
 }
 
-TEST(AorNormalize, ReservedEscapesStayEscapedWithUpperHex) {
+TEST(AorNormalize, ReservedEscapesStayEscapedWithUpperHex)
+{
     Aor a = mustParse("sip:bob%40home%3a%2f%20x@example.org");
     EXPECT_EQ(a.user(), "bob%40home%3A%2F%20x");
     EXPECT_EQ(a.normalized(), "sip:bob%40home%3A%2F%20x@example.org");
@@ -126,28 +140,33 @@ TEST(AorNormalize, ReservedEscapesStayEscapedWithUpperHex) {
     EXPECT_EQ(mustParse("sip:a%3bb@example.org"), mustParse("sip:a%3Bb@example.org"));
 }
 
-TEST(AorNormalize, UserUnreservedCharactersAreAccepted) {
+TEST(AorNormalize, UserUnreservedCharactersAreAccepted)
+{
     Aor a = mustParse("sip:+1-555;phone-context=x&y=z$,?/@example.org;user=phone");
     EXPECT_EQ(a.user(), "+1-555;phone-context=x&y=z$,?/");
     EXPECT_EQ(a.host(), "example.org");
 }
 
-TEST(AorNormalize, PasswordIsKeptAndNormalized) {
+TEST(AorNormalize, PasswordIsKeptAndNormalized)
+{
     Aor a = mustParse("sip:alice:s%65cr%3det&=+$,@example.org");
     EXPECT_EQ(a.user(), "alice");
     EXPECT_EQ(a.normalized(), "sip:alice:secr%3Det&=+$,@example.org");
     EXPECT_NE(a, mustParse("sip:alice@example.org"));
 }
 
-TEST(AorNormalize, SurroundingWhitespaceIsTrimmed) {
+TEST(AorNormalize, SurroundingWhitespaceIsTrimmed)
+{
     EXPECT_EQ(mustParse(" \t sip:alice@example.org \r\n").normalized(), "sip:alice@example.org");
 }
 
-TEST(AorNormalize, PortLeadingZerosAreCanonical) {
+TEST(AorNormalize, PortLeadingZerosAreCanonical)
+{
     EXPECT_EQ(mustParse("sip:alice@example.org:05060"), mustParse("sip:alice@example.org:5060"));
 }
 
-TEST(AorNormalize, Ipv6HostIsBracketedLowerCasedAndCanonical) {
+TEST(AorNormalize, Ipv6HostIsBracketedLowerCasedAndCanonical)
+{
     Aor a = mustParse("sip:alice@[2001:DB8:0:0:0:0:0:1]:5070;transport=tcp");
     EXPECT_EQ(a.host(), "[2001:db8::1]");
     EXPECT_EQ(a.port(), 5070u);
@@ -156,22 +175,24 @@ TEST(AorNormalize, Ipv6HostIsBracketedLowerCasedAndCanonical) {
     EXPECT_EQ(mustParse("sip:[::1]").normalized(), "sip:[::1]");
 }
 
-TEST(AorNormalize, Ipv4Host) {
+TEST(AorNormalize, Ipv4Host)
+{
     Aor a = mustParse("sip:alice@192.0.2.10:5080");
     EXPECT_EQ(a.host(), "192.0.2.10");
     EXPECT_EQ(a.port(), 5080u);
     EXPECT_EQ(a.normalized(), "sip:alice@192.0.2.10:5080");
 }
 
-TEST(AorNormalize, ParameterWithoutValueAndEmptyValueAreAccepted) {
+TEST(AorNormalize, ParameterWithoutValueAndEmptyValueAreAccepted)
+{
     EXPECT_EQ(mustParse("sip:alice@example.org;lr;x=").normalized(), "sip:alice@example.org");
-    EXPECT_EQ(mustParse("sip:alice@example.org;maddr=[::1]").normalized(),
-              "sip:alice@example.org");
+    EXPECT_EQ(mustParse("sip:alice@example.org;maddr=[::1]").normalized(), "sip:alice@example.org");
 }
 
 // --- Accessors ------------------------------------------------------------------------------
 
-TEST(AorAccessors, AllParts) {
+TEST(AorAccessors, AllParts)
+{
     Aor a = mustParse("sips:Bob@Biloxi.Example.COM:5061;transport=tls?subject=hi");
     EXPECT_EQ(a.scheme(), "sips");
     EXPECT_EQ(a.user(), "Bob");
@@ -181,7 +202,8 @@ TEST(AorAccessors, AllParts) {
     EXPECT_EQ(a.normalized(), "sips:Bob@biloxi.example.com:5061");
 }
 
-TEST(AorAccessors, NoUserNoPort) {
+TEST(AorAccessors, NoUserNoPort)
+{
     Aor a = mustParse("sip:example.org");
     EXPECT_EQ(a.scheme(), "sip");
     EXPECT_EQ(a.user(), "");
@@ -190,12 +212,14 @@ TEST(AorAccessors, NoUserNoPort) {
     EXPECT_EQ(a.normalized(), "sip:example.org");
 }
 
-TEST(AorAccessors, ErrorPointerIsOptional) {
+TEST(AorAccessors, ErrorPointerIsOptional)
+{
     EXPECT_TRUE(Aor::parse("sip:alice@example.org").has_value());
     EXPECT_FALSE(Aor::parse("tel:+15551234").has_value());
 }
 
-TEST(AorAccessors, ErrorIsLeftUntouchedOnSuccess) {
+TEST(AorAccessors, ErrorIsLeftUntouchedOnSuccess)
+{
     std::string error = "previous";
     ASSERT_TRUE(Aor::parse("sip:alice@example.org", &error).has_value());
     EXPECT_EQ(error, "previous");
@@ -203,26 +227,30 @@ TEST(AorAccessors, ErrorIsLeftUntouchedOnSuccess) {
 
 // --- Rejections -----------------------------------------------------------------------------
 
-TEST(AorReject, UnsupportedSchemes) {
+TEST(AorReject, UnsupportedSchemes)
+{
     expectRejected("tel:+1-201-555-0123", "unsupported URI scheme 'tel' (expected sip: or sips:)");
     expectRejected("HTTP://example.org", "unsupported URI scheme 'http'");
     expectRejected("mailto:alice@example.org", "unsupported URI scheme 'mailto'");
     expectRejected("sipx:alice@example.org", "unsupported URI scheme 'sipx'");
 }
 
-TEST(AorReject, MissingScheme) {
+TEST(AorReject, MissingScheme)
+{
     expectRejected("alice@example.org", "missing URI scheme");
     expectRejected("alice@example.org:5060", "missing URI scheme");
     expectRejected(":alice@example.org", "missing URI scheme");
     expectRejected("example.org", "missing URI scheme");
 }
 
-TEST(AorReject, Empty) {
+TEST(AorReject, Empty)
+{
     expectRejected("", "empty");
     expectRejected("   \t", "empty");
 }
 
-TEST(AorReject, MissingHost) {
+TEST(AorReject, MissingHost)
+{
     expectRejected("sip:", "missing host");
     expectRejected("sip:alice@", "missing host");
     expectRejected("sip:alice@;transport=tcp", "missing host");
@@ -230,12 +258,14 @@ TEST(AorReject, MissingHost) {
     expectRejected("sip:?subject=x", "missing host");
 }
 
-TEST(AorReject, EmptyUser) {
+TEST(AorReject, EmptyUser)
+{
     expectRejected("sip:@example.org", "empty user");
     expectRejected("sip::secret@example.org", "empty user");
 }
 
-TEST(AorReject, BadEscapes) {
+TEST(AorReject, BadEscapes)
+{
     expectRejected("sip:%G1ice@example.org", "invalid %-escape '%G1'");
     expectRejected("sip:al%4@example.org", "%4");
     expectRejected("sip:alice%@example.org", "truncated");
@@ -244,7 +274,8 @@ TEST(AorReject, BadEscapes) {
     expectRejected("sip:alice@example.org?subject=a%2", "truncated");
 }
 
-TEST(AorReject, InvalidCharacters) {
+TEST(AorReject, InvalidCharacters)
+{
     expectRejected("sip:al\"ice@example.org", "invalid character '\"' in user");
     expectRejected("sip:alice:pa;ss@example.org", "invalid character ';' in password");
     expectRejected("sip:alice:pa:ss@example.org", "invalid character ':' in password");
@@ -255,7 +286,8 @@ TEST(AorReject, InvalidCharacters) {
     expectRejected("sip:alice@example.org?a=b=c", "invalid character '='");
 }
 
-TEST(AorReject, WhitespaceAndControlCharacters) {
+TEST(AorReject, WhitespaceAndControlCharacters)
+{
     expectRejected("sip:alice smith@example.org", "whitespace");
     expectRejected("sip:alice@example.org; transport=tcp", "whitespace");
     expectRejected("sip:alice@exa\tmple.org", "\\x09");
@@ -265,13 +297,15 @@ TEST(AorReject, WhitespaceAndControlCharacters) {
     expectRejected("sip:al\xC3\xA9@example.org", "non-ASCII");
 }
 
-TEST(AorReject, AngleBrackets) {
+TEST(AorReject, AngleBrackets)
+{
     expectRejected("<sip:alice@example.org>", "angle brackets");
     expectRejected("\"Alice\" <sip:alice@example.org>", "whitespace");
     expectRejected("sip:alice@example.org>", "angle brackets");
 }
 
-TEST(AorReject, BadHosts) {
+TEST(AorReject, BadHosts)
+{
     expectRejected("sip:alice@example..org", "empty label");
     expectRejected("sip:alice@.example.org", "empty label");
     expectRejected("sip:alice@example.org.", "empty label");
@@ -283,7 +317,8 @@ TEST(AorReject, BadHosts) {
     expectRejected("sip:alice@" + std::string(64, 'a') + ".org", "longer than 63");
 }
 
-TEST(AorReject, BadIpv6) {
+TEST(AorReject, BadIpv6)
+{
     expectRejected("sip:alice@[::1", "missing ']'");
     expectRejected("sip:alice@[]", "invalid IPv6 address");
     expectRejected("sip:alice@[::g]", "invalid IPv6 address '[::g]'");
@@ -293,7 +328,8 @@ TEST(AorReject, BadIpv6) {
     expectRejected("sip:alice@::1", "missing host");
 }
 
-TEST(AorReject, BadPorts) {
+TEST(AorReject, BadPorts)
+{
     expectRejected("sip:alice@example.org:0", "port 0 out of range");
     expectRejected("sip:alice@example.org:70000", "out of range");
     expectRejected("sip:alice@example.org:65536", "out of range");
@@ -307,7 +343,8 @@ TEST(AorReject, BadPorts) {
     EXPECT_EQ(mustParse("sip:alice@example.org:1").port(), 1u);
 }
 
-TEST(AorReject, MalformedParametersAndHeaders) {
+TEST(AorReject, MalformedParametersAndHeaders)
+{
     expectRejected("sip:alice@example.org;", "empty URI parameter name");
     expectRejected("sip:alice@example.org;;lr", "empty URI parameter name");
     expectRejected("sip:alice@example.org;=tcp", "empty URI parameter name");
@@ -317,7 +354,8 @@ TEST(AorReject, MalformedParametersAndHeaders) {
     expectRejected("sip:alice@example.org?a=b&&c=d", "malformed URI header");
 }
 
-TEST(AorReject, OverlongInput) {
+TEST(AorReject, OverlongInput)
+{
     std::string longUser(1024 - std::string("sip:@example.org").size(), 'a');
     std::string exact = "sip:" + longUser + "@example.org";
     ASSERT_EQ(exact.size(), 1024u);

@@ -307,11 +307,8 @@ TEST_F(ConfigTest, NetworkId)
     mustFail({"--network-id", "abc"}, "network-id");
 }
 
-// BUG (node/config.cpp, overlayOptions(): "network-id" is a po::value<std::uint32_t>): boost's
-// lexical_cast accepts a leading '-' for unsigned types and wraps, so "--network-id -1" runs
-// with network id 4294967295 and "--network-id=-5" with 4294967291 instead of being rejected
-// like an out-of-range port. Expected: Action::error naming --network-id. This test fails until
-// the option is read as a signed type and range-checked (as readPort() does).
+// Boost's lexical_cast wraps a leading '-' for unsigned types (-1 became 4294967295), so the
+// id is read signed and range-checked.
 TEST_F(ConfigTest, NegativeNetworkIdIsAnError)
 {
     mustFail({"--network-id", "-1"}, "network-id");

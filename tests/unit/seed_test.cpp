@@ -16,7 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Seed mustParse(std::string_view text) {
+Seed mustParse(std::string_view text)
+{
     std::string error;
     std::optional<Seed> seed = parseSeed(text, &error);
     EXPECT_TRUE(seed.has_value()) << "input: " << text << " error: " << error;
@@ -24,7 +25,8 @@ Seed mustParse(std::string_view text) {
 }
 
 // Asserts rejection with a one-line reason that quotes the input and mentions `fragment`.
-void expectRejected(std::string_view text, const std::string& fragment) {
+void expectRejected(std::string_view text, const std::string& fragment)
+{
     std::string error;
     std::optional<Seed> seed = parseSeed(text, &error);
     EXPECT_FALSE(seed.has_value()) << "input accepted: " << text << " -> " << seed->toString();
@@ -38,23 +40,27 @@ void expectRejected(std::string_view text, const std::string& fragment) {
 
 // --- Accepted forms -------------------------------------------------------------------------
 
-TEST(SeedParse, HostOnlyUsesDefaultPort) {
+TEST(SeedParse, HostOnlyUsesDefaultPort)
+{
     Seed s = mustParse("seed.example.org");
     EXPECT_EQ(s.host, "seed.example.org");
     EXPECT_EQ(s.port, kDefaultDhtPort);
 }
 
-TEST(SeedParse, HostAndPort) {
+TEST(SeedParse, HostAndPort)
+{
     Seed s = mustParse("seed.example.org:5000");
     EXPECT_EQ(s.host, "seed.example.org");
     EXPECT_EQ(s.port, 5000);
 }
 
-TEST(SeedParse, HostNameIsLowerCased) {
+TEST(SeedParse, HostNameIsLowerCased)
+{
     EXPECT_EQ(mustParse("Seed.Example.ORG:5000").host, "seed.example.org");
 }
 
-TEST(SeedParse, HostNameCharacters) {
+TEST(SeedParse, HostNameCharacters)
+{
     EXPECT_EQ(mustParse("p2psip_node-1").host, "p2psip_node-1");
     EXPECT_EQ(mustParse("localhost:1").port, 1);
     EXPECT_EQ(mustParse("seed.example.org.:4222").host, "seed.example.org."); // FQDN
@@ -64,26 +70,30 @@ TEST(SeedParse, HostNameCharacters) {
     EXPECT_EQ(mustParse(longest).host, longest);
 }
 
-TEST(SeedParse, Ipv4) {
+TEST(SeedParse, Ipv4)
+{
     Seed s = mustParse("192.0.2.1:65535");
     EXPECT_EQ(s.host, "192.0.2.1");
     EXPECT_EQ(s.port, 65535);
     EXPECT_EQ(mustParse("10.0.0.1").port, kDefaultDhtPort);
 }
 
-TEST(SeedParse, BracketedIpv6WithPort) {
+TEST(SeedParse, BracketedIpv6WithPort)
+{
     Seed s = mustParse("[::1]:4300");
     EXPECT_EQ(s.host, "::1");
     EXPECT_EQ(s.port, 4300);
 }
 
-TEST(SeedParse, BracketedIpv6WithoutPort) {
+TEST(SeedParse, BracketedIpv6WithoutPort)
+{
     Seed s = mustParse("[2001:DB8::7]");
     EXPECT_EQ(s.host, "2001:db8::7");
     EXPECT_EQ(s.port, kDefaultDhtPort);
 }
 
-TEST(SeedParse, BareIpv6UsesDefaultPort) {
+TEST(SeedParse, BareIpv6UsesDefaultPort)
+{
     EXPECT_EQ(mustParse("::1"), (Seed{"::1", kDefaultDhtPort}));
     EXPECT_EQ(mustParse("fe80::1"), (Seed{"fe80::1", kDefaultDhtPort}));
     EXPECT_EQ(mustParse("2001:db8:0:0:0:0:0:1"), (Seed{"2001:db8:0:0:0:0:0:1", kDefaultDhtPort}));
@@ -94,17 +104,19 @@ TEST(SeedParse, BareIpv6UsesDefaultPort) {
 
 // --- toString -------------------------------------------------------------------------------
 
-TEST(SeedToString, Formats) {
+TEST(SeedToString, Formats)
+{
     EXPECT_EQ((Seed{"seed.example.org", 5000}).toString(), "seed.example.org:5000");
     EXPECT_EQ((Seed{"192.0.2.1", 4222}).toString(), "192.0.2.1:4222");
     EXPECT_EQ((Seed{"::1", 4222}).toString(), "[::1]:4222");
     EXPECT_EQ((Seed{"fe80::1", 1}).toString(), "[fe80::1]:1");
 }
 
-TEST(SeedToString, RoundTrips) {
-    for (const char* text : {"seed.example.org", "seed.example.org:5000", "192.0.2.1:4222",
-                             "[::1]:4300", "[::1]", "::1", "fe80::1", "2001:db8::1:5000",
-                             "localhost:65535", "node_1:1"}) {
+TEST(SeedToString, RoundTrips)
+{
+    for (const char* text :
+         {"seed.example.org", "seed.example.org:5000", "192.0.2.1:4222", "[::1]:4300", "[::1]",
+          "::1", "fe80::1", "2001:db8::1:5000", "localhost:65535", "node_1:1"}) {
         Seed s = mustParse(text);
         std::string printed = s.toString();
         EXPECT_EQ(mustParse(printed), s) << text << " -> " << printed;
@@ -114,14 +126,16 @@ TEST(SeedToString, RoundTrips) {
 
 // --- Rejections -----------------------------------------------------------------------------
 
-TEST(SeedReject, Empty) {
+TEST(SeedReject, Empty)
+{
     std::string error;
     EXPECT_FALSE(parseSeed("", &error).has_value());
     EXPECT_NE(error.find("''"), std::string::npos) << error;
     EXPECT_NE(error.find("empty"), std::string::npos) << error;
 }
 
-TEST(SeedReject, BadPorts) {
+TEST(SeedReject, BadPorts)
+{
     expectRejected("host:", "empty port");
     expectRejected("host:0", "port 0 out of range");
     expectRejected("host:65536", "out of range");
@@ -135,7 +149,8 @@ TEST(SeedReject, BadPorts) {
     expectRejected("[::1]:70000", "out of range");
 }
 
-TEST(SeedReject, BadBrackets) {
+TEST(SeedReject, BadBrackets)
+{
     expectRejected("[::1", "missing ']'");
     expectRejected("[::1]x", "unexpected 'x' after ']'");
     expectRejected("[::1]:80:90", "not a number");
@@ -146,20 +161,23 @@ TEST(SeedReject, BadBrackets) {
     expectRejected("[fe80::1%eth0]:80", "not a valid IPv6 address");
 }
 
-TEST(SeedReject, BadBareIpv6) {
+TEST(SeedReject, BadBareIpv6)
+{
     expectRejected("::g", "not a valid IPv6 address");
     expectRejected("1:2:3:4:5:6:7:8:9", "not a valid IPv6 address");
     expectRejected("host:80:90", "not a valid IPv6 address");
 }
 
-TEST(SeedReject, Whitespace) {
+TEST(SeedReject, Whitespace)
+{
     expectRejected("host :80", "whitespace");
     expectRejected(" host", "whitespace");
     expectRejected("host ", "whitespace");
     expectRejected("ho st", "whitespace");
 }
 
-TEST(SeedReject, ControlCharactersAreEscapedInMessage) {
+TEST(SeedReject, ControlCharactersAreEscapedInMessage)
+{
     std::string error;
     EXPECT_FALSE(parseSeed("host\n:80", &error).has_value());
     EXPECT_EQ(error.find('\n'), std::string::npos) << error;
@@ -168,7 +186,8 @@ TEST(SeedReject, ControlCharactersAreEscapedInMessage) {
     EXPECT_NE(error.find("'host\\x09'"), std::string::npos) << error;
 }
 
-TEST(SeedReject, BadHosts) {
+TEST(SeedReject, BadHosts)
+{
     expectRejected(":80", "missing host");
     expectRejected("a..b", "empty label");
     expectRejected(".example.org", "empty label");
@@ -185,24 +204,25 @@ TEST(SeedReject, BadHosts) {
     EXPECT_NE(error.find("longer than 253"), std::string::npos) << error;
 }
 
-TEST(SeedReject, ErrorPointerIsOptional) {
+TEST(SeedReject, ErrorPointerIsOptional)
+{
     EXPECT_FALSE(parseSeed("host:0").has_value());
     EXPECT_TRUE(parseSeed("host:1").has_value());
 }
 
 // --- parseSeedsText -------------------------------------------------------------------------
 
-TEST(SeedsText, CommentsBlankLinesAndWhitespace) {
-    const char* text =
-        "# bootstrap nodes\n"
-        "\n"
-        "seed1.example.org\n"
-        "   seed2.example.org:5000   # second seed\n"
-        "\t[::1]:4300\r\n"
-        "#192.0.2.99\n"
-        "    \n"
-        "192.0.2.1:4222#no space before comment\n"
-        "fe80::1";
+TEST(SeedsText, CommentsBlankLinesAndWhitespace)
+{
+    const char* text = "# bootstrap nodes\n"
+                       "\n"
+                       "seed1.example.org\n"
+                       "   seed2.example.org:5000   # second seed\n"
+                       "\t[::1]:4300\r\n"
+                       "#192.0.2.99\n"
+                       "    \n"
+                       "192.0.2.1:4222#no space before comment\n"
+                       "fe80::1";
     std::string error;
     auto seeds = parseSeedsText(text, "seeds.txt", &error);
     ASSERT_TRUE(seeds.has_value()) << error;
@@ -214,7 +234,8 @@ TEST(SeedsText, CommentsBlankLinesAndWhitespace) {
     EXPECT_EQ((*seeds)[4], (Seed{"fe80::1", kDefaultDhtPort}));
 }
 
-TEST(SeedsText, EmptyAndCommentOnlyTextGiveNoSeeds) {
+TEST(SeedsText, EmptyAndCommentOnlyTextGiveNoSeeds)
+{
     auto seeds = parseSeedsText("", "empty");
     ASSERT_TRUE(seeds.has_value());
     EXPECT_TRUE(seeds->empty());
@@ -223,10 +244,11 @@ TEST(SeedsText, EmptyAndCommentOnlyTextGiveNoSeeds) {
     EXPECT_TRUE(seeds->empty());
 }
 
-TEST(SeedsText, ErrorNamesOriginAndLine) {
+TEST(SeedsText, ErrorNamesOriginAndLine)
+{
     std::string error;
-    auto seeds = parseSeedsText("# header\nseed1:4222\n\nseed2:0 # bad\nseed3\n", "my.seeds",
-                                &error);
+    auto seeds =
+        parseSeedsText("# header\nseed1:4222\n\nseed2:0 # bad\nseed3\n", "my.seeds", &error);
     EXPECT_FALSE(seeds.has_value());
     EXPECT_EQ(error.rfind("my.seeds:4: ", 0), 0u) << error;
     EXPECT_NE(error.find("'seed2:0'"), std::string::npos) << error;
@@ -234,14 +256,16 @@ TEST(SeedsText, ErrorNamesOriginAndLine) {
     EXPECT_EQ(error.find('\n'), std::string::npos) << error;
 }
 
-TEST(SeedsText, WhitespaceInsideALineIsAnError) {
+TEST(SeedsText, WhitespaceInsideALineIsAnError)
+{
     std::string error;
     EXPECT_FALSE(parseSeedsText("seed1\nseed 2\n", "x", &error).has_value());
     EXPECT_EQ(error.rfind("x:2: ", 0), 0u) << error;
     EXPECT_NE(error.find("'seed 2'"), std::string::npos) << error;
 }
 
-TEST(SeedsText, CrlfLineNumbers) {
+TEST(SeedsText, CrlfLineNumbers)
+{
     std::string error;
     EXPECT_FALSE(parseSeedsText("a\r\nb\r\n[::1\r\n", "crlf", &error).has_value());
     EXPECT_EQ(error.rfind("crlf:3: ", 0), 0u) << error;
@@ -251,19 +275,22 @@ TEST(SeedsText, CrlfLineNumbers) {
 
 class SeedsFileTest : public ::testing::Test {
 protected:
-    void SetUp() override {
+    void SetUp() override
+    {
         static std::atomic<unsigned> counter{0};
         auto stamp = std::chrono::steady_clock::now().time_since_epoch().count();
-        dir_ = fs::temp_directory_path() /
-               ("p2psip-seed-test-" + std::to_string(::getpid()) + "-" + std::to_string(stamp) +
-                "-" + std::to_string(counter++));
+        dir_ =
+            fs::temp_directory_path() / ("p2psip-seed-test-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(stamp) + "-" + std::to_string(counter++));
         ASSERT_TRUE(fs::create_directory(dir_)) << dir_;
     }
-    void TearDown() override {
+    void TearDown() override
+    {
         std::error_code ec;
         fs::remove_all(dir_, ec);
     }
-    std::string write(const std::string& name, const std::string& content) {
+    std::string write(const std::string& name, const std::string& content)
+    {
         fs::path path = dir_ / name;
         std::ofstream out(path, std::ios::binary);
         out << content;
@@ -273,7 +300,8 @@ protected:
     fs::path dir_;
 };
 
-TEST_F(SeedsFileTest, ReadsSeeds) {
+TEST_F(SeedsFileTest, ReadsSeeds)
+{
     std::string path = write("seeds.txt", "# seeds\nseed1.example.org:5000\n\n[::1]\n");
     std::string error;
     auto seeds = parseSeedsFile(path, &error);
@@ -283,7 +311,8 @@ TEST_F(SeedsFileTest, ReadsSeeds) {
     EXPECT_EQ((*seeds)[1], (Seed{"::1", kDefaultDhtPort}));
 }
 
-TEST_F(SeedsFileTest, BadLineErrorUsesPath) {
+TEST_F(SeedsFileTest, BadLineErrorUsesPath)
+{
     std::string path = write("bad.txt", "seed1\nseed2:abc\n");
     std::string error;
     EXPECT_FALSE(parseSeedsFile(path, &error).has_value());
@@ -291,21 +320,24 @@ TEST_F(SeedsFileTest, BadLineErrorUsesPath) {
     EXPECT_NE(error.find("'seed2:abc'"), std::string::npos) << error;
 }
 
-TEST_F(SeedsFileTest, EmptyFile) {
+TEST_F(SeedsFileTest, EmptyFile)
+{
     std::string path = write("empty.txt", "");
     auto seeds = parseSeedsFile(path);
     ASSERT_TRUE(seeds.has_value());
     EXPECT_TRUE(seeds->empty());
 }
 
-TEST_F(SeedsFileTest, MissingFile) {
+TEST_F(SeedsFileTest, MissingFile)
+{
     std::string path = (dir_ / "does-not-exist.txt").string();
     std::string error;
     EXPECT_FALSE(parseSeedsFile(path, &error).has_value());
     EXPECT_EQ(error, "cannot read seeds file " + path + ": No such file or directory");
 }
 
-TEST_F(SeedsFileTest, DirectoryIsUnreadable) {
+TEST_F(SeedsFileTest, DirectoryIsUnreadable)
+{
     std::string path = dir_.string();
     std::string error;
     EXPECT_FALSE(parseSeedsFile(path, &error).has_value());
