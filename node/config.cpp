@@ -57,8 +57,10 @@ po::options_description nodeOptions()
         ("aor", po::value<std::string>()->value_name("AOR"),
          "address-of-record to register, e.g. sip:alice@example.org; without it the node only "
          "serves the overlay (a seed)")
-        ("dht-port", po::value<long>()->default_value(4222)->value_name("PORT"), "UDP port of the overlay (0: pick one)")
-        ("sip-port", po::value<long>()->default_value(5060)->value_name("PORT"), "UDP and TCP port of SIP (0: pick one)")
+        ("dht-port", po::value<long>()->default_value(4222)->value_name("PORT"),
+         "UDP port of the overlay (0: pick one)")
+        ("sip-port", po::value<long>()->default_value(5060)->value_name("PORT"),
+         "UDP and TCP port of SIP (0: pick one)")
         ("advertise", po::value<std::vector<std::string>>()->value_name("HOST"),
          "host or address put in the published contact (repeatable); default: the --bind "
          "address, or this host's non-loopback addresses")
@@ -82,11 +84,15 @@ po::options_description overlayOptions(const std::string& default_log_level)
     overlay.add_options()
         ("seed", po::value<std::vector<std::string>>()->value_name("HOST:PORT"),
          "HOST:PORT of a node already in the overlay (repeatable; IPv6 as [addr]:port)")
-        ("seeds-file", po::value<std::string>()->value_name("FILE"), "file of seeds, one per line, # comments")
-        ("network-id", po::value<long long>()->default_value(overlay::kDefaultNetworkId)->value_name("N"),
+        ("seeds-file", po::value<std::string>()->value_name("FILE"),
+         "file of seeds, one per line, # comments")
+        ("network-id",
+         po::value<long long>()->default_value(overlay::kDefaultNetworkId)->value_name("N"),
          "overlay network id; nodes only talk to nodes with the same id")
-        ("bind", po::value<std::string>()->value_name("ADDR"), "address to listen on (default: every interface)")
-        ("log-level", po::value<std::string>()->default_value(default_log_level)->value_name("LEVEL"),
+        ("bind", po::value<std::string>()->value_name("ADDR"),
+         "address to listen on (default: every interface)")
+        ("log-level",
+         po::value<std::string>()->default_value(default_log_level)->value_name("LEVEL"),
          "error, warning, info or debug");
     // clang-format on
     return overlay;

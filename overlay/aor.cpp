@@ -79,23 +79,6 @@ bool isUnreserved(char c)
     }
 }
 
-bool isUserUnreserved(char c)
-{
-    switch (c) {
-    case '&':
-    case '=':
-    case '+':
-    case '$':
-    case ',':
-    case ';':
-    case '?':
-    case '/':
-        return true;
-    default:
-        return false;
-    }
-}
-
 bool isPasswordExtra(char c)
 {
     switch (c) {
@@ -108,6 +91,12 @@ bool isPasswordExtra(char c)
     default:
         return false;
     }
+}
+
+// RFC 3261 user-unreserved: the password extras plus ";", "?" and "/".
+bool isUserUnreserved(char c)
+{
+    return isPasswordExtra(c) || c == ';' || c == '?' || c == '/';
 }
 
 bool isParamUnreserved(char c)

@@ -325,6 +325,17 @@ public:
         return runner_.get(key).get();
     }
 
+    // What the overlay stores under `key`, once it stores anything (empty after 10 s).
+    std::vector<std::shared_ptr<dht::Value>> getStored(const dht::InfoHash& key)
+    {
+        std::vector<std::shared_ptr<dht::Value>> stored;
+        eventually(10s, [&] {
+            stored = get(key);
+            return !stored.empty();
+        });
+        return stored;
+    }
+
     bool put(const dht::InfoHash& key, std::shared_ptr<dht::Value> value)
     {
         std::promise<bool> done;
@@ -352,11 +363,8 @@ TEST_F(OverlayTest, UnsignedPutReusingAStoredRecordIdCrashesNoNode)
     AttackerNode attacker(seeds[0]->seedAddress());
     ASSERT_TRUE(attacker.connected());
     const auto key = aorKey(victim.aor);
-    std::vector<std::shared_ptr<dht::Value>> stored;
-    ASSERT_TRUE(eventually(10s, [&] {
-        stored = attacker.get(key);
-        return !stored.empty();
-    }));
+    const auto stored = attacker.getStored(key);
+    ASSERT_FALSE(stored.empty());
     int attacks = 0;
     for (const auto& v : stored) {
         ASSERT_TRUE(v->isSigned()) << "p2psip published an unsigned record";
@@ -384,17 +392,51 @@ TEST_F(OverlayTest, UnsignedPutReusingAStoredRecordIdCrashesNoNode)
     }
 }
 
+// The attack above is real: the same two puts kill a node that registers the record type.
+// Each target is alone with the attacker, so it stores everything the attacker puts.
+TEST(CrashGuardTest, SignedThenUnsignedPutWithOneIdKillsANaiveNodeButNotP2psipd)
+{
+    TempDir dir;
+    Process naive({NAIVE_DHT_NODE_PATH, "0x70327073"}, dir.path() / "naive.log");
+    Process p2psipd({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+                     "--data-dir", (dir.path() / "data").string()},
+                    dir.path() / "p2psipd.log");
+    std::optional<unsigned> naive_port, p2psipd_port;
+    ASSERT_TRUE(eventually(10s, [&] {
+        naive_port = findNumberAfter(naive.log(), "port ");
+        p2psipd_port = findNumberAfter(p2psipd.log(), "overlay: UDP port ");
+        return naive_port && p2psipd_port;
+    }));
+
+    const auto attack = [](unsigned port) {
+        AttackerNode attacker("127.0.0.1:" + std::to_string(port), /*with_identity=*/true);
+        if (!attacker.connected())
+            return false;
+        const auto key = dht::InfoHash::get("p2psip:aor:sip:victim@example.org");
+        auto original = std::make_shared<dht::Value>(0x5032, dht::Blob{1, 2, 3});
+        original->id = 42;
+        original->sign(*attacker.identity().first);
+        if (!attacker.put(key, original))
+            return false;
+        auto forged = std::make_shared<dht::Value>(0x5032, dht::Blob{'x'}, 42);
+        attacker.put(key, forged);
+        return true;
+    };
+    ASSERT_TRUE(attack(*naive_port));
+    EXPECT_TRUE(naive.wait(10s).has_value())
+        << "the naive node survived: the attack this suite guards against did not reproduce";
+    ASSERT_TRUE(attack(*p2psipd_port));
+    EXPECT_TRUE(p2psipd.running()) << p2psipd.log();
+}
+
 TEST_F(OverlayTest, HostileRecordsAreIgnored)
 {
     const auto& victim = *nodes[1];
     AttackerNode attacker(seeds[1]->seedAddress(), /*with_identity=*/true);
     ASSERT_TRUE(attacker.connected());
     const auto key = aorKey(victim.aor);
-    std::vector<std::shared_ptr<dht::Value>> stored;
-    ASSERT_TRUE(eventually(10s, [&] {
-        stored = attacker.get(key);
-        return !stored.empty();
-    }));
+    const auto stored = attacker.getStored(key);
+    ASSERT_FALSE(stored.empty());
     const auto type = stored.front()->type;
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                          std::chrono::system_clock::now().time_since_epoch())
