@@ -42,7 +42,10 @@ struct Node::Impl {
     bool registered_once = false;
     overlay::OverlayStatus last_status;
     std::chrono::seconds bootstrap_backoff{kStatusCheck};
-    std::chrono::steady_clock::time_point next_bootstrap_report;
+    // The first seed report waits a little: answers take a round trip.
+    std::chrono::steady_clock::time_point next_bootstrap_report =
+        std::chrono::steady_clock::now() + kStatusCheck;
+    std::vector<overlay::Seed> silent_seeds;
     bool stopped = false;
 
     void publish()
@@ -103,16 +106,27 @@ struct Node::Impl {
         } else if (status.connected && status.known_peers != last_status.known_peers) {
             Log::write(LOG_DEBUG, std::to_string(status.known_peers) + " peers known");
         }
-        if (!status.connected && !config.overlay.seeds.empty() &&
-            std::chrono::steady_clock::now() >= next_bootstrap_report) {
-            Log::write(LOG_WARNING, "not connected: no answer yet from seed(s) " +
-                                        seedList(config.overlay.seeds) + "; retrying in " +
-                                        std::to_string(bootstrap_backoff.count()) + " s");
-            overlay->rebootstrap();
-            next_bootstrap_report = std::chrono::steady_clock::now() + bootstrap_backoff;
-            bootstrap_backoff = std::min(bootstrap_backoff * 2, kMaxBootstrapBackoff);
-        }
         last_status = status;
+        if (config.overlay.seeds.empty() ||
+            std::chrono::steady_clock::now() < next_bootstrap_report)
+            return;
+        // Every seed that has not answered is pinged again, with a growing pause, and named.
+        const auto silent = overlay->silentSeeds();
+        for (const auto& seed : silent_seeds)
+            if (std::find(silent.begin(), silent.end(), seed) == silent.end())
+                Log::write(LOG_INFO, "seed " + seed.toString() + " answered");
+        silent_seeds = silent;
+        if (silent.empty()) {
+            bootstrap_backoff = kStatusCheck;
+            return;
+        }
+        Log::write(LOG_WARNING,
+                   std::string(status.connected ? "connected, but " : "not connected: ") +
+                       "no answer yet from seed(s) " + seedList(silent) + "; retrying in " +
+                       std::to_string(bootstrap_backoff.count()) + " s");
+        overlay->rebootstrap();
+        next_bootstrap_report = std::chrono::steady_clock::now() + bootstrap_backoff;
+        bootstrap_backoff = std::min(bootstrap_backoff * 2, kMaxBootstrapBackoff);
     }
 
     static std::string joined(const std::vector<std::string>& items)

@@ -8,6 +8,7 @@
 
 #include <syslog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstdarg>
 #include <map>
@@ -60,15 +61,28 @@ dht::LogMethod logMethod(const LogFn& log, int priority)
     };
 }
 
+// getaddrinfo() through OpenDHT, which throws for names that do not resolve.
+std::vector<dht::SockAddr> resolveHost(const std::string& host, std::uint16_t port,
+                                       std::string* error = nullptr)
+{
+    try {
+        return dht::SockAddr::resolve(host, std::to_string(port));
+    } catch (const std::exception& e) {
+        if (error)
+            *error = e.what();
+        return {};
+    }
+}
+
 // Resolves the bind address into the sockets OpenDHT should open.
 std::pair<dht::SockAddr, dht::SockAddr> bindAddresses(const std::string& bind, std::uint16_t port)
 {
     if (bind.empty() || bind == "*")
-        return {dht::SockAddr::resolve("0.0.0.0", std::to_string(port)).front(),
-                dht::SockAddr::resolve("::", std::to_string(port)).front()};
-    const auto found = dht::SockAddr::resolve(bind, std::to_string(port));
+        return {resolveHost("0.0.0.0", port).front(), resolveHost("::", port).front()};
+    std::string error;
+    const auto found = resolveHost(bind, port, &error);
     if (found.empty())
-        throw OverlayError("cannot resolve bind address '" + bind + "'");
+        throw OverlayError("cannot resolve bind address '" + bind + "': " + error);
     const auto& addr = found.front();
     if (addr.getFamily() == AF_INET6)
         return {dht::SockAddr(), addr};
@@ -90,6 +104,8 @@ struct Overlay::Impl {
     std::function<void()> status_callback;
     std::uint64_t last_seq = 0;
     std::map<dht::InfoHash, dht::Value::Id> active_puts; // key -> id of the current version
+    // Each seed's addresses, resolved once at start (no DNS on the callers' threads later).
+    std::vector<std::vector<dht::SockAddr>> seed_addresses;
 
     void log(int priority, const std::string& message) const
     {
@@ -201,6 +217,12 @@ Overlay::Overlay(OverlayConfig config) : impl_(std::make_unique<Impl>())
                            e.what());
     }
     impl_->runner.run(dht_config, std::move(context));
+    for (const auto& seed : cfg.seeds) {
+        std::string error;
+        impl_->seed_addresses.push_back(resolveHost(seed.host, seed.port, &error));
+        if (impl_->seed_addresses.back().empty())
+            impl_->log(LOG_WARNING, "seed " + seed.toString() + ": " + error);
+    }
     rebootstrap();
 }
 
@@ -216,6 +238,22 @@ void Overlay::rebootstrap()
 {
     for (const auto& seed : impl_->config.seeds)
         impl_->runner.bootstrap(seed.host, std::to_string(seed.port));
+}
+
+std::vector<Seed> Overlay::silentSeeds() const
+{
+    const auto known = impl_->runner.exportNodes();
+    std::vector<Seed> silent;
+    for (std::size_t i = 0; i < impl_->config.seeds.size(); ++i) {
+        const auto& addresses = impl_->seed_addresses[i];
+        const bool answered = std::any_of(known.begin(), known.end(), [&](const auto& node) {
+            const dht::SockAddr peer(node.ss, node.sslen);
+            return std::find(addresses.begin(), addresses.end(), peer) != addresses.end();
+        });
+        if (!answered)
+            silent.push_back(impl_->config.seeds[i]);
+    }
+    return silent;
 }
 
 std::uint16_t Overlay::port() const

@@ -66,8 +66,12 @@ public:
     // back into the overlay: hand the work to another thread and call status() there.
     void onStatusChange(std::function<void()> callback);
 
-    // Pings the seeds again; used while no seed has answered.
+    // Pings the seeds again; used while some seed has not answered.
     void rebootstrap();
+
+    // Seeds not (or no longer) among the peers this node knows to be alive. A seed whose host
+    // name did not resolve at start counts as silent.
+    std::vector<Seed> silentSeeds() const;
 
     // Blocks until connected or the deadline passes; returns whether connected.
     bool waitConnected(std::chrono::milliseconds timeout) const;

@@ -164,5 +164,35 @@ TEST_F(CommandLineTest, ResolveFailsFastWhenNoSeedAnswers)
     EXPECT_LT(r.elapsed, 5s) << "--timeout 2 was not honoured";
 }
 
+TEST_F(CommandLineTest, DaemonKeepsRetryingASeedThatIsNotUpYet)
+{
+    // A port nobody listens on yet: take one from the kernel, then free it.
+    int fd = -1;
+    const unsigned seed_port = silentUdpPort(fd);
+    ::close(fd);
+    const std::string seed = "127.0.0.1:" + std::to_string(seed_port);
+    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+                  "--aor", "sip:early@example.org", "--seed", seed, "--data-dir", dataDir()},
+                 dir.path() / "node.log");
+    ASSERT_TRUE(eventually(15s, [&] {
+        return node.log().find("no answer yet from seed(s) " + seed) != std::string::npos;
+    })) << node.log();
+
+    Process late_seed({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", std::to_string(seed_port),
+                       "--sip-port", "0", "--data-dir", (dir.path() / "seed").string()},
+                      dir.path() / "seed.log");
+    // Retries back off 5, 10, 20 s: the node must find the seed on one of them.
+    EXPECT_TRUE(eventually(40s,
+                           [&] {
+                               const auto log = node.log();
+                               return log.find("connected to the overlay") != std::string::npos &&
+                                      log.find("registered sip:early@example.org") !=
+                                          std::string::npos;
+                           }))
+        << node.log() << "\n--- seed ---\n"
+        << late_seed.log();
+    EXPECT_TRUE(node.running());
+}
+
 } // namespace
 } // namespace p2psip::test
