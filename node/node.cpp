@@ -19,12 +19,20 @@ constexpr std::chrono::seconds kStatusCheck{5};
 constexpr std::chrono::seconds kMaxBootstrapBackoff{60};
 constexpr std::chrono::seconds kWithdrawWait{3};
 
-std::string seedList(const std::vector<overlay::Seed>& seeds)
+std::string joined(const std::vector<std::string>& items)
 {
     std::string out;
-    for (const auto& s : seeds)
-        out += (out.empty() ? "" : ", ") + s.toString();
+    for (const auto& item : items)
+        out += (out.empty() ? "" : ", ") + item;
     return out;
+}
+
+std::string seedList(const std::vector<overlay::Seed>& seeds)
+{
+    std::vector<std::string> names;
+    for (const auto& seed : seeds)
+        names.push_back(seed.toString());
+    return joined(names);
 }
 
 } // namespace
@@ -127,14 +135,6 @@ struct Node::Impl {
         overlay->rebootstrap();
         next_bootstrap_report = std::chrono::steady_clock::now() + bootstrap_backoff;
         bootstrap_backoff = std::min(bootstrap_backoff * 2, kMaxBootstrapBackoff);
-    }
-
-    static std::string joined(const std::vector<std::string>& items)
-    {
-        std::string out;
-        for (const auto& i : items)
-            out += (out.empty() ? "" : ", ") + i;
-        return out;
     }
 };
 
