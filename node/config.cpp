@@ -68,6 +68,10 @@ po::options_description nodeOptions()
          "where the node keeps its identity (default: ~/.p2psip)")
         ("record-lifetime", po::value<long>()->default_value(120)->value_name("SECONDS"),
          "seconds a published binding stays valid; it is refreshed at half of that (30..86400)")
+        ("share", po::value<std::vector<std::string>>()->value_name("DIR"),
+         "folder whose files this node shares (repeatable; needs --aor)")
+        ("rescan-interval", po::value<long>()->default_value(60)->value_name("SECONDS"),
+         "how often shared folders are scanned for added, changed and removed files (5..86400)")
         ("peer-rate-limit", po::value<long>()->default_value(0)->value_name("N"),
          "requests/s accepted from one IP address (0: OpenDHT default, -1: unlimited, for "
          "testbeds where all nodes share an address)");
@@ -226,6 +230,20 @@ ParsedCommandLine parseNodeCommandLine(int argc, const char* const argv[])
         return result;
     }
     config.record_lifetime = std::chrono::seconds(lifetime);
+    if (vm.count("share")) {
+        if (!config.aor) {
+            result.message = "--share needs --aor: peers fetch shared files through the AOR";
+            return result;
+        }
+        for (const auto& dir : vm["share"].as<std::vector<std::string>>())
+            config.shares.push_back(std::filesystem::absolute(dir).lexically_normal());
+    }
+    const long rescan = vm["rescan-interval"].as<long>();
+    if (rescan < 5 || rescan > 86400) {
+        result.message = "--rescan-interval must be 5..86400 seconds";
+        return result;
+    }
+    config.rescan_interval = std::chrono::seconds(rescan);
     result.action = ParsedCommandLine::Action::run;
     return result;
 }

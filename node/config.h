@@ -33,6 +33,8 @@ struct NodeConfig {
     std::filesystem::path data_dir;
     int log_level = 0;                         // syslog priority
     std::chrono::seconds record_lifetime{120}; // how long a published binding stays valid
+    std::vector<std::filesystem::path> shares; // folders whose files the node shares
+    std::chrono::seconds rescan_interval{60};  // how often shared folders are rescanned
 };
 
 // What the command line asks for.

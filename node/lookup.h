@@ -3,6 +3,7 @@
 
 #include "node/config.h"
 #include "overlay/binding_set.h"
+#include "overlay/search_results.h"
 
 #include <chrono>
 #include <stdexcept>
@@ -20,5 +21,11 @@ struct LookupError : std::runtime_error {
 std::vector<overlay::ResolvedContact> resolveAor(const OverlaySettings& settings,
                                                  const overlay::Aor& aor,
                                                  std::chrono::milliseconds timeout);
+
+// Joins the same way and searches the file index for the keywords of `query`; returns the
+// ranked hits under the same timing rules.
+std::vector<overlay::SearchHit> searchFiles(const OverlaySettings& settings,
+                                            const std::string& query,
+                                            std::chrono::milliseconds timeout);
 
 } // namespace p2psip::node

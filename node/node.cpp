@@ -1,6 +1,7 @@
 #include "node/node.h"
 
 #include "node/contact_address.h"
+#include "node/library.h"
 #include "node/log.h"
 #include "node/version.h"
 #include "overlay/overlay.h"
@@ -9,7 +10,11 @@
 #include <syslog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <future>
+#include <set>
+#include <thread>
 
 namespace p2psip::node {
 namespace {
@@ -44,6 +49,13 @@ struct Node::Impl {
     std::unique_ptr<overlay::Overlay> overlay;
     std::unique_ptr<sip::SipAgent> agent;
     std::vector<std::string> contacts;
+
+    // Sharing: the library is rescanned on its own thread, which also (un)publishes files.
+    std::unique_ptr<Library> library;
+    std::thread scanner;
+    std::mutex scanner_mutex;
+    std::condition_variable scanner_wake;
+    bool scanner_stop = false;
 
     // Loop-thread state.
     sip::EventLoop::TimerId refresh_timer = 0;
@@ -89,6 +101,61 @@ struct Node::Impl {
                                     std::to_string(kRetryPublish.count()) + " s");
         loop->cancel(refresh_timer);
         refresh_timer = loop->runAfter(kRetryPublish, [this] { publish(); });
+    }
+
+    // Scanner thread: rescans the shared folders and keeps the file index in step with them.
+    void scanShares()
+    {
+        std::unique_lock lock(scanner_mutex);
+        while (!scanner_stop) {
+            lock.unlock();
+            const auto changes = library->rescan();
+            std::set<std::string> current;
+            for (const auto& file : library->files())
+                current.insert(file.sha256);
+            for (const auto& file : changes.removed)
+                if (!current.count(file.sha256) && overlay->withdrawFile(file.sha256))
+                    Log::write(LOG_INFO, "unshared " + file.name);
+            for (const auto& file : changes.added) {
+                overlay::FileRecord record;
+                record.sha256 = file.sha256;
+                record.name = file.name;
+                record.size = file.size;
+                record.media_type = file.media_type;
+                record.owner_aor = config.aor->normalized();
+                overlay->publishFile(std::move(record));
+            }
+            lock.lock();
+            scanner_wake.wait_for(lock, config.rescan_interval, [this] { return scanner_stop; });
+        }
+    }
+
+    void stopSharing()
+    {
+        if (!scanner.joinable())
+            return;
+        {
+            std::lock_guard lock(scanner_mutex);
+            scanner_stop = true;
+        }
+        scanner_wake.notify_all();
+        scanner.join();
+        // Tombstones for every shared file; bounded like the binding's withdrawal.
+        auto pending = std::make_shared<std::promise<void>>();
+        auto all_sent = pending->get_future();
+        const auto files = library->files();
+        auto left = std::make_shared<std::atomic<std::size_t>>(files.size() + 1);
+        auto one_done = [pending, left](bool) {
+            if (--*left == 0)
+                pending->set_value();
+        };
+        for (const auto& file : files)
+            if (!overlay->withdrawFile(file.sha256, one_done))
+                one_done(true);
+        one_done(true);
+        if (all_sent.wait_for(kWithdrawWait) != std::future_status::ready)
+            Log::write(LOG_INFO, "withdrawal of shared files sent; not every storing node "
+                                 "confirmed it in time");
     }
 
     // Runs every kStatusCheck on the loop: reports joins, peer counts and silent seeds.
@@ -185,6 +252,10 @@ Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>())
     } else {
         Log::write(LOG_INFO, "no --aor: serving the overlay only");
     }
+    if (!cfg.shares.empty()) {
+        d.library = std::make_unique<Library>(cfg.shares, cfg.data_dir / "hash-cache", log);
+        d.scanner = std::thread([&d] { d.scanShares(); });
+    }
     // Joining (or losing every peer) is acted on at once, not at the next periodic check.
     d.overlay->onStatusChange([&d] { d.loop->post([&d] { d.checkStatus(); }); });
     d.loop->post([&d] {
@@ -204,6 +275,7 @@ void Node::stop()
     if (!d.loop)
         return;
     d.loop->invoke([&d] { d.stopped = true; });
+    d.stopSharing();
     if (d.config.aor && d.overlay) {
         auto done = std::make_shared<std::promise<bool>>();
         auto withdrawn = done->get_future();

@@ -1,6 +1,7 @@
 #include "overlay/overlay.h"
 
 #include "overlay/identity.h"
+#include "overlay/keywords.h"
 
 #include <opendht/dhtrunner.h>
 #include <opendht/log_enable.h>
@@ -25,6 +26,7 @@ namespace {
 // policies, which refuse every edit. Each version of a record is therefore a new value with a
 // fresh id, and readers pick the newest per owner (BindingSet).
 constexpr dht::ValueType::Id kContactRecordType = 0x5032;
+constexpr dht::ValueType::Id kFileRecordType = 0x5033; // same reasoning as above
 
 std::int64_t unixNow()
 {
@@ -45,6 +47,50 @@ std::string randomHex64()
 dht::InfoHash aorKey(const Aor& aor)
 {
     return dht::InfoHash::get("p2psip:aor:" + aor.normalized());
+}
+
+dht::InfoHash keywordKey(const std::string& keyword)
+{
+    return dht::InfoHash::get("p2psip:kw:" + keyword);
+}
+
+dht::InfoHash fileKey(const std::string& sha256)
+{
+    return dht::InfoHash::get("p2psip:file:" + sha256);
+}
+
+dht::Value::Id randomValueId()
+{
+    std::random_device rd;
+    return (static_cast<dht::Value::Id>(rd()) << 32) | static_cast<dht::Value::Id>(rd());
+}
+
+// Calls `done(any_ok)` once `count` puts have reported.
+std::function<void(bool)> allReported(std::size_t count, std::function<void(bool)> done)
+{
+    struct State {
+        std::mutex mutex;
+        std::size_t left = 0;
+        bool any_ok = false;
+        std::function<void(bool)> done;
+    };
+    auto state = std::make_shared<State>();
+    state->left = count;
+    state->done = std::move(done);
+    return [state](bool ok) {
+        std::function<void(bool)> finish;
+        bool result = false;
+        {
+            std::lock_guard lock(state->mutex);
+            state->any_ok |= ok;
+            if (--state->left == 0) {
+                finish = std::move(state->done);
+                result = state->any_ok;
+            }
+        }
+        if (finish)
+            finish(result);
+    };
 }
 
 dht::LogMethod logMethod(const LogFn& log, int priority)
@@ -104,6 +150,10 @@ struct Overlay::Impl {
     std::function<void()> status_callback;
     std::uint64_t last_seq = 0;
     std::map<dht::InfoHash, dht::Value::Id> active_puts; // key -> id of the current version
+    // Shared files: sha256 -> the (key, value id) pairs announcing it.
+    std::map<std::string, std::vector<std::pair<dht::InfoHash, dht::Value::Id>>> file_puts;
+    std::map<std::string, FileRecord> published_files; // sha256 -> record
+    std::map<dht::InfoHash, std::size_t> files_per_key;
     // Each seed's addresses, resolved once at start (no DNS on the callers' threads later).
     std::vector<std::vector<dht::SockAddr>> seed_addresses;
 
@@ -134,18 +184,31 @@ struct Overlay::Impl {
         return {status == dht::NodeStatus::Connected, s4.getKnownNodes() + s6.getKnownNodes()};
     }
 
-    void put(const Aor& aor, ContactRecord record, bool permanent, std::function<void(bool)> done)
+    std::shared_ptr<dht::Value> signedValue(dht::ValueType::Id type, std::vector<std::uint8_t> blob)
     {
         if (!identity.first)
             throw OverlayError("this overlay node has no identity and cannot publish");
-        const auto key = aorKey(aor);
-        const auto blob = record.encode();
-        std::random_device rd;
-        auto value = std::make_shared<dht::Value>(kContactRecordType, blob,
-                                                  (static_cast<dht::Value::Id>(rd()) << 32) |
-                                                      static_cast<dht::Value::Id>(rd()));
+        auto value = std::make_shared<dht::Value>(type, std::move(blob), randomValueId());
         value->sign(*identity.first);
+        return value;
+    }
 
+    void putValue(const dht::InfoHash& key, std::shared_ptr<dht::Value> value, bool permanent,
+                  std::function<void(bool)> done)
+    {
+        runner.put(
+            key, std::move(value),
+            [done = std::move(done)](bool ok) {
+                if (done)
+                    done(ok);
+            },
+            dht::time_point::max(), permanent);
+    }
+
+    void put(const Aor& aor, ContactRecord record, bool permanent, std::function<void(bool)> done)
+    {
+        const auto key = aorKey(aor);
+        auto value = signedValue(kContactRecordType, record.encode());
         std::optional<dht::Value::Id> previous;
         {
             std::lock_guard lock(mutex);
@@ -157,13 +220,7 @@ struct Overlay::Impl {
             else
                 active_puts.erase(key);
         }
-        runner.put(
-            key, value,
-            [done = std::move(done)](bool ok) {
-                if (done)
-                    done(ok);
-            },
-            dht::time_point::max(), permanent);
+        putValue(key, value, permanent, std::move(done));
         // Stop re-announcing the superseded version; storing nodes drop it when it expires,
         // and readers already prefer the newer seq.
         if (previous)
@@ -373,6 +430,159 @@ void Overlay::resolve(const Aor& aor, ResolveHandlers handlers)
             if (on_done)
                 on_done(ok);
         });
+}
+
+void Overlay::publishFile(FileRecord file, std::function<void(bool)> done)
+{
+    auto& d = *impl_;
+    file.seq = d.nextSeq();
+    file.gone = false;
+    std::vector<dht::InfoHash> keys{fileKey(file.sha256)};
+    {
+        std::lock_guard lock(d.mutex);
+        if (d.file_puts.count(file.sha256)) {
+            if (done)
+                done(true); // already announced; OpenDHT keeps it alive
+            return;
+        }
+        for (const auto& word : keywordsOf(file.name)) {
+            const auto key = keywordKey(word);
+            // A node with thousands of "track01"-like names must not flood one keyword key.
+            if (d.files_per_key[key] >= kMaxRecordsPerKey)
+                continue;
+            ++d.files_per_key[key];
+            keys.push_back(key);
+        }
+    }
+    const auto blob = file.encode();
+    auto report = allReported(keys.size(), std::move(done));
+    std::vector<std::pair<dht::InfoHash, dht::Value::Id>> puts;
+    std::vector<std::shared_ptr<dht::Value>> values;
+    for (const auto& key : keys) {
+        values.push_back(d.signedValue(kFileRecordType, blob));
+        puts.emplace_back(key, values.back()->id);
+    }
+    {
+        std::lock_guard lock(d.mutex);
+        d.file_puts[file.sha256] = puts;
+        d.published_files[file.sha256] = std::move(file);
+    }
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        d.putValue(keys[i], values[i], true, report);
+}
+
+bool Overlay::withdrawFile(const std::string& sha256, std::function<void(bool)> done)
+{
+    auto& d = *impl_;
+    std::vector<std::pair<dht::InfoHash, dht::Value::Id>> puts;
+    FileRecord tombstone;
+    {
+        std::lock_guard lock(d.mutex);
+        auto it = d.file_puts.find(sha256);
+        if (it == d.file_puts.end())
+            return false;
+        puts = std::move(it->second);
+        d.file_puts.erase(it);
+        tombstone = std::move(d.published_files[sha256]);
+        d.published_files.erase(sha256);
+        for (const auto& put : puts) {
+            auto count = d.files_per_key.find(put.first);
+            if (count != d.files_per_key.end() && count->second > 0)
+                --count->second;
+        }
+    }
+    tombstone.seq = d.nextSeq();
+    tombstone.gone = true;
+    const auto blob = tombstone.encode();
+    auto report = allReported(puts.size(), std::move(done));
+    for (const auto& [key, id] : puts) {
+        d.runner.cancelPut(key, id);
+        d.putValue(key, d.signedValue(kFileRecordType, blob), false, report);
+    }
+    return true;
+}
+
+namespace {
+
+// Runs one get per key into one SearchResults and reports the merged hits as they change.
+void collectFiles(dht::DhtRunner& runner, const std::vector<dht::InfoHash>& keys,
+                  std::vector<std::string> words, const LogFn& log,
+                  Overlay::SearchHandlers handlers)
+{
+    struct Search {
+        std::mutex mutex;
+        SearchResults results;
+        std::size_t pending = 0;
+        bool any_ok = false;
+        Overlay::SearchHandlers handlers;
+    };
+    auto search = std::make_shared<Search>();
+    search->results = SearchResults(std::move(words));
+    search->pending = keys.size();
+    search->handlers = std::move(handlers);
+    if (keys.empty()) {
+        if (search->handlers.on_done)
+            search->handlers.on_done(false);
+        return;
+    }
+    for (const auto& key : keys) {
+        runner.get(
+            key,
+            [search, log](const std::vector<std::shared_ptr<dht::Value>>& values) {
+                std::vector<SearchHit> hits;
+                bool changed = false;
+                {
+                    std::lock_guard lock(search->mutex);
+                    for (const auto& v : values) {
+                        // Unsigned values are anybody's; SecureDht dropped bad signatures.
+                        if (v->type != kFileRecordType || !v->isSigned() || !v->owner)
+                            continue;
+                        const std::string owner = v->owner->getId().toString();
+                        std::string error;
+                        auto record = FileRecord::decode(v->data.data(), v->data.size(), &error);
+                        if (!record) {
+                            if (log)
+                                log(LOG_DEBUG, "ignoring file record of " + owner + ": " + error);
+                            continue;
+                        }
+                        changed |= search->results.add(owner, std::move(*record));
+                    }
+                    if (changed)
+                        hits = search->results.hits();
+                }
+                if (changed && search->handlers.on_update)
+                    search->handlers.on_update(hits);
+                return true;
+            },
+            [search](bool ok) {
+                bool last = false;
+                bool result = false;
+                {
+                    std::lock_guard lock(search->mutex);
+                    search->any_ok |= ok;
+                    last = --search->pending == 0;
+                    result = search->any_ok;
+                }
+                if (last && search->handlers.on_done)
+                    search->handlers.on_done(result);
+            });
+    }
+}
+
+} // namespace
+
+void Overlay::search(const std::string& query, SearchHandlers handlers)
+{
+    const auto words = keywordsOf(query, kMaxQueryWords);
+    std::vector<dht::InfoHash> keys;
+    for (const auto& word : words)
+        keys.push_back(keywordKey(word));
+    collectFiles(impl_->runner, keys, words, impl_->config.log, std::move(handlers));
+}
+
+void Overlay::findProviders(const std::string& sha256, SearchHandlers handlers)
+{
+    collectFiles(impl_->runner, {fileKey(sha256)}, {}, impl_->config.log, std::move(handlers));
 }
 
 } // namespace p2psip::overlay

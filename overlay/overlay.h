@@ -4,6 +4,8 @@
 
 #include "overlay/aor.h"
 #include "overlay/binding_set.h"
+#include "overlay/file_record.h"
+#include "overlay/search_results.h"
 #include "overlay/seed.h"
 
 #include <chrono>
@@ -92,6 +94,33 @@ public:
         std::function<void(bool ok)> on_done;
     };
     void resolve(const Aor& aor, ResolveHandlers handlers);
+
+    // --- File index ---
+
+    // Announces that this node shares `file` (owner_aor set, seq assigned here): a signed
+    // record under the key of each keyword of its name and under the key of its hash, kept
+    // alive by OpenDHT until withdrawFile() or the end of the process. At most
+    // kMaxRecordsPerKey files of this node go under one keyword key. Requires an identity.
+    void publishFile(FileRecord file, std::function<void(bool)> done = {});
+
+    // Publishes tombstones that supersede this node's records of `sha256`; false if this node
+    // never published it.
+    bool withdrawFile(const std::string& sha256, std::function<void(bool)> done = {});
+
+    // Looks up the key of each word of `query` (its keywords, at most kMaxQueryWords) and
+    // merges the answers: `on_update` gets the whole ranked hit list each time it changes,
+    // `on_done` runs once after every lookup ended. Both run on an OpenDHT thread.
+    struct SearchHandlers {
+        std::function<void(const std::vector<SearchHit>&)> on_update;
+        std::function<void(bool ok)> on_done;
+    };
+    void search(const std::string& query, SearchHandlers handlers);
+
+    // Who shares `sha256` (64 lower-case hex): looks up the file's own key.
+    void findProviders(const std::string& sha256, SearchHandlers handlers);
+
+    static constexpr std::size_t kMaxRecordsPerKey = 64;
+    static constexpr std::size_t kMaxQueryWords = 5;
 
 private:
     struct Impl;

@@ -6,11 +6,11 @@
 
 #include <boost/program_options.hpp>
 #include <json/json.h>
-
 #include <syslog.h>
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -27,8 +27,10 @@ constexpr int kNotFound = 2;
 const char* kUsage = R"(Usage: p2psip COMMAND [OPTIONS]
 
 Commands:
-  resolve AOR   look an address-of-record up in the overlay and print its live contacts
+  resolve AOR       look an address-of-record up and print its live contacts
+  search WORDS...   search the overlay's file index by keywords
 
+Both join the overlay as a short-lived node (no daemon needed) through --seed.
 Run 'p2psip COMMAND --help' for the options of a command.
 Exit codes: 0 ok, 2 nothing found, 1 error.
 )";
@@ -48,25 +50,50 @@ void printJson(const Json::Value& value)
     std::cout << std::endl;
 }
 
-int resolveCommand(int argc, char* argv[])
+std::string humanSize(std::uint64_t bytes)
 {
-    po::options_description options("resolve options");
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double value = static_cast<double>(bytes);
+    int unit = 0;
+    while (value >= 1024 && unit < 4) {
+        value /= 1024;
+        ++unit;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, unit ? "%.1f %s" : "%.0f %s", value, units[unit]);
+    return buf;
+}
+
+// What every overlay command shares: parsing (its own options, the overlay options,
+// --timeout, --json, --help, positional arguments), log level and timeout checks.
+struct Command {
+    std::string usage;       // first help line
+    std::string description; // help paragraph
+    std::string positional;  // name of the positional argument(s)
+    int max_positional = 1;  // -1: any number
+    std::string missing;     // error when the positional argument is missing
+    std::function<int(const std::vector<std::string>& args, const node::OverlaySettings&,
+                      std::chrono::milliseconds timeout, bool json)>
+        run;
+};
+
+int runCommand(const Command& command, int argc, char* argv[])
+{
+    po::options_description options("options");
     // clang-format off
     options.add_options()
         ("help,h", "print this help")
         ("timeout", po::value<double>()->default_value(5.0)->value_name("SECONDS"),
          "seconds to wait at most; the first answers return sooner")
-        ("json", "print {\"aor\", \"contacts\": [{\"uri\", \"owner\", \"expires_in\"}]}");
+        ("json", "print JSON instead of a table");
     // clang-format on
     options.add(node::overlayOptions("warning"));
     po::options_description hidden;
-    // clang-format off
-    hidden.add_options()("aor", po::value<std::string>());
-    // clang-format on
+    hidden.add_options()(command.positional.c_str(), po::value<std::vector<std::string>>());
     po::options_description all;
     all.add(options).add(hidden);
     po::positional_options_description positional;
-    positional.add("aor", 1);
+    positional.add(command.positional.c_str(), command.max_positional);
 
     po::variables_map vm;
     try {
@@ -77,20 +104,14 @@ int resolveCommand(int argc, char* argv[])
         return fail(e.what());
     }
     if (vm.count("help")) {
-        std::cout << "Usage: p2psip resolve AOR --seed HOST:PORT [OPTIONS]\n\n"
-                     "Joins the overlay as a short-lived node, looks AOR up, and prints every\n"
-                     "live contact with its owner's key fingerprint and remaining lifetime.\n\n"
+        std::cout << "Usage: " << command.usage << "\n\n"
+                  << command.description << "\n\n"
                   << options;
         return kOk;
     }
-    if (!vm.count("aor"))
-        return fail(
-            "resolve needs an AOR, e.g. p2psip resolve sip:alice@example.org --seed HOST:PORT");
-
+    if (!vm.count(command.positional))
+        return fail(command.missing);
     std::string error;
-    auto aor = overlay::Aor::parse(vm["aor"].as<std::string>(), &error);
-    if (!aor)
-        return fail("bad AOR: " + error);
     auto settings = node::readOverlaySettings(vm, &error);
     auto level = settings ? node::readLogLevel(vm, &error) : std::nullopt;
     if (!settings || !level)
@@ -99,16 +120,24 @@ int resolveCommand(int argc, char* argv[])
     const double timeout = vm["timeout"].as<double>();
     if (!(timeout > 0 && timeout <= 3600))
         return fail("--timeout must be between 0 and 3600 seconds");
-
-    std::vector<overlay::ResolvedContact> contacts;
     try {
-        contacts = node::resolveAor(*settings, *aor,
-                                    std::chrono::milliseconds(std::llround(timeout * 1000)));
+        return command.run(vm[command.positional].as<std::vector<std::string>>(), *settings,
+                           std::chrono::milliseconds(std::llround(timeout * 1000)),
+                           vm.count("json") > 0);
     } catch (const std::exception& e) {
         return fail(e.what());
     }
+}
 
-    if (vm.count("json")) {
+int resolve(const std::vector<std::string>& args, const node::OverlaySettings& settings,
+            std::chrono::milliseconds timeout, bool json)
+{
+    std::string error;
+    auto aor = overlay::Aor::parse(args.front(), &error);
+    if (!aor)
+        return fail("bad AOR: " + error);
+    const auto contacts = node::resolveAor(settings, *aor, timeout);
+    if (json) {
         Json::Value out;
         out["aor"] = aor->normalized();
         out["contacts"] = Json::Value(Json::arrayValue);
@@ -133,6 +162,42 @@ int resolveCommand(int argc, char* argv[])
     return contacts.empty() ? kNotFound : kOk;
 }
 
+int search(const std::vector<std::string>& args, const node::OverlaySettings& settings,
+           std::chrono::milliseconds timeout, bool json)
+{
+    std::string query;
+    for (const auto& word : args)
+        query += (query.empty() ? "" : " ") + word;
+    const auto hits = node::searchFiles(settings, query, timeout);
+    if (json) {
+        Json::Value out;
+        out["query"] = query;
+        out["results"] = Json::Value(Json::arrayValue);
+        for (const auto& hit : hits) {
+            Json::Value entry;
+            entry["sha256"] = hit.file.sha256;
+            entry["name"] = hit.file.name;
+            entry["size"] = static_cast<Json::UInt64>(hit.file.size);
+            entry["type"] = hit.file.media_type;
+            entry["matched_words"] = hit.matched_words;
+            entry["providers"] = Json::Value(Json::arrayValue);
+            for (const auto& p : hit.providers)
+                entry["providers"].append(p);
+            out["results"].append(entry);
+        }
+        printJson(out);
+    } else if (hits.empty()) {
+        std::fprintf(stderr, "no file matches '%s'\n", query.c_str());
+    } else {
+        std::printf("%-40s %10s  %-12s  %s\n", "NAME", "SIZE", "SHA-256", "PROVIDERS");
+        for (const auto& hit : hits)
+            std::printf("%-40s %10s  %-12s  %zu\n", hit.file.name.c_str(),
+                        humanSize(hit.file.size).c_str(), hit.file.sha256.substr(0, 12).c_str(),
+                        hit.providers.size());
+    }
+    return hits.empty() ? kNotFound : kOk;
+}
+
 } // namespace
 
 int main(int argc, char* argv[])
@@ -141,18 +206,31 @@ int main(int argc, char* argv[])
         std::fputs(kUsage, stderr);
         return kError;
     }
-    const std::string command = argv[1];
-    if (command == "--help" || command == "-h" || command == "help") {
+    const std::string name = argv[1];
+    if (name == "--help" || name == "-h" || name == "help") {
         std::fputs(kUsage, stdout);
         return kOk;
     }
-    if (command == "--version") {
+    if (name == "--version") {
         std::printf("p2psip %s\n", kVersion);
         return kOk;
     }
-    if (command == "resolve")
-        return resolveCommand(argc - 1, argv + 1);
+    if (name == "resolve")
+        return runCommand({"p2psip resolve AOR --seed HOST:PORT [OPTIONS]",
+                           "Looks AOR up in the overlay and prints every live contact with its\n"
+                           "owner's key fingerprint and remaining lifetime.",
+                           "aor", 1,
+                           "resolve needs an AOR, e.g. p2psip resolve sip:alice@example.org "
+                           "--seed HOST:PORT",
+                           resolve},
+                          argc - 1, argv + 1);
+    if (name == "search")
+        return runCommand({"p2psip search WORDS... --seed HOST:PORT [OPTIONS]",
+                           "Searches the overlay's file index: files whose names contain the\n"
+                           "words, ranked by how many words match, then by providers.",
+                           "words", -1, "search needs at least one word", search},
+                          argc - 1, argv + 1);
     std::fprintf(stderr, "p2psip: error: unknown command '%s'\nTry 'p2psip --help'.\n",
-                 command.c_str());
+                 name.c_str());
     return kError;
 }
