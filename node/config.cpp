@@ -72,6 +72,8 @@ po::options_description nodeOptions()
          "folder whose files this node shares (repeatable; needs --aor)")
         ("rescan-interval", po::value<long>()->default_value(60)->value_name("SECONDS"),
          "how often shared folders are scanned for added, changed and removed files (5..86400)")
+        ("upload-rate-limit", po::value<long>()->default_value(0)->value_name("KIB"),
+         "KiB/s each upload may send at most (0: unlimited)")
         ("peer-rate-limit", po::value<long>()->default_value(0)->value_name("N"),
          "requests/s accepted from one IP address (0: OpenDHT default, -1: unlimited, for "
          "testbeds where all nodes share an address)");
@@ -244,6 +246,12 @@ ParsedCommandLine parseNodeCommandLine(int argc, const char* const argv[])
         return result;
     }
     config.rescan_interval = std::chrono::seconds(rescan);
+    const long upload_limit = vm["upload-rate-limit"].as<long>();
+    if (upload_limit < 0) {
+        result.message = "--upload-rate-limit must be 0 (unlimited) or positive KiB/s";
+        return result;
+    }
+    config.upload_rate_limit = static_cast<std::uint64_t>(upload_limit) * 1024;
     result.action = ParsedCommandLine::Action::run;
     return result;
 }

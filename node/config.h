@@ -35,6 +35,7 @@ struct NodeConfig {
     std::chrono::seconds record_lifetime{120}; // how long a published binding stays valid
     std::vector<std::filesystem::path> shares; // folders whose files the node shares
     std::chrono::seconds rescan_interval{60};  // how often shared folders are rescanned
+    std::uint64_t upload_rate_limit = 0;       // bytes per second per upload; 0: unlimited
 };
 
 // What the command line asks for.

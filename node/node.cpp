@@ -3,10 +3,12 @@
 #include "node/contact_address.h"
 #include "node/library.h"
 #include "node/log.h"
+#include "node/upload_server.h"
 #include "node/version.h"
 #include "overlay/overlay.h"
 #include "sip/sip_agent.h"
 
+#include <arpa/inet.h>
 #include <syslog.h>
 
 #include <algorithm>
@@ -52,6 +54,7 @@ struct Node::Impl {
 
     // Sharing: the library is rescanned on its own thread, which also (un)publishes files.
     std::unique_ptr<Library> library;
+    std::unique_ptr<UploadServer> uploads;
     std::thread scanner;
     std::mutex scanner_mutex;
     std::condition_variable scanner_wake;
@@ -158,6 +161,29 @@ struct Node::Impl {
                                  "confirmed it in time");
     }
 
+    // On the loop thread: an INVITE asks for a file. Selection is by hash only; the path
+    // comes from the library.
+    sip::FileResponse answerFileRequest(const sip::FileRequest& request)
+    {
+        const auto& offer = request.offer;
+        const auto file = library ? library->find(offer.sha256) : std::nullopt;
+        if (!file)
+            return {404, "Not Found", std::nullopt};
+        if (file->size != offer.size)
+            return {404, "Not Found (size differs)", std::nullopt};
+        const std::uint64_t end = offer.range_end.value_or(file->size);
+        uploads->expect(offer.transfer_id, file->path, file->size, offer.range_start, end);
+        sip::FileOffer answer = offer;
+        answer.role = sip::FileOffer::Role::provider;
+        // c= takes an address literal; "0.0.0.0" tells the puller to use the host it called.
+        in6_addr probe{};
+        const bool literal = inet_pton(AF_INET, request.local_host.c_str(), &probe) == 1 ||
+                             inet_pton(AF_INET6, request.local_host.c_str(), &probe) == 1;
+        answer.address = literal ? request.local_host : "0.0.0.0";
+        answer.port = uploads->port();
+        return {200, "OK", answer};
+    }
+
     // Runs every kStatusCheck on the loop: reports joins, peer counts and silent seeds.
     void checkStatusPeriodically()
     {
@@ -228,7 +254,8 @@ Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>())
         d.overlay = std::make_unique<overlay::Overlay>(std::move(oc));
         d.agent = std::make_unique<sip::SipAgent>(
             *d.loop, sip::SipAgentConfig{cfg.overlay.bind_address, cfg.sip_port,
-                                         std::string("p2psip/") + kVersion, log});
+                                         std::string("p2psip/") + kVersion,
+                                         cfg.aor ? cfg.aor->normalized() : std::string(), log});
     } catch (const std::exception& e) {
         throw NodeError(e.what());
     }
@@ -254,6 +281,15 @@ Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>())
     }
     if (!cfg.shares.empty()) {
         d.library = std::make_unique<Library>(cfg.shares, cfg.data_dir / "hash-cache", log);
+        try {
+            d.uploads = std::make_unique<UploadServer>(cfg.overlay.bind_address,
+                                                       cfg.upload_rate_limit, log);
+        } catch (const std::exception& e) {
+            throw NodeError(e.what());
+        }
+        d.agent->setFileRequestHandler(
+            [&d](const sip::FileRequest& request) { return d.answerFileRequest(request); });
+        Log::write(LOG_INFO, "uploads: TCP port " + std::to_string(d.uploads->port()));
         d.scanner = std::thread([&d] { d.scanShares(); });
     }
     // Joining (or losing every peer) is acted on at once, not at the next periodic check.
@@ -300,6 +336,7 @@ void Node::stop()
                                      " s anyway)");
     }
     d.agent.reset();
+    d.uploads.reset();
     d.overlay.reset();
     d.loop.reset();
     Log::write(LOG_INFO, "stopped");

@@ -8,12 +8,16 @@
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/url.h>
 
+#include <strings.h>
+
 #include <syslog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdarg>
 #include <cstdlib>
 #include <future>
+#include <map>
 
 namespace p2psip::sip {
 namespace {
@@ -36,6 +40,16 @@ struct SipAgent::Impl {
     std::promise<std::uint16_t> bound;
     bool port_reported = false;
     std::promise<void> shut_down;
+
+    // Loop-thread state.
+    FileRequestHandler file_handler;
+    struct Outgoing {
+        SessionId id = 0;
+        std::function<void(const FileAnswer&)> done; // empty once answered
+    };
+    std::map<nua_handle_t*, Outgoing> outgoing;
+    std::map<SessionId, nua_handle_t*> sessions;
+    std::atomic<SessionId> next_session{1};
 
     Impl(EventLoop& l, SipAgentConfig c) : loop(l), config(std::move(c)) {}
 
@@ -91,14 +105,15 @@ struct SipAgent::Impl {
             nua_handle_destroy(nh);
             break;
         case nua_i_invite:
-            // File transfer and gateway sessions land here in later work.
-            log(LOG_INFO, "INVITE from " + fromOf(sip) + " refused: no session types yet");
-            nua_respond(nh, SIP_488_NOT_ACCEPTABLE, TAG_END());
+            onInvite(nh, sip);
+            break;
+        case nua_r_invite:
+            onInviteAnswer(nh, status, phrase, sip);
             break;
         case nua_i_state:
             break;
         case nua_i_terminated:
-            nua_handle_destroy(nh);
+            onTerminated(nh);
             break;
         case nua_r_shutdown:
             if (status >= 200)
@@ -113,6 +128,98 @@ struct SipAgent::Impl {
                                std::to_string(status) + " " + (phrase ? phrase : ""));
             break;
         }
+    }
+
+    static std::optional<std::string> sdpOf(sip_t const* sip)
+    {
+        if (!sip || !sip->sip_payload || !sip->sip_payload->pl_data)
+            return std::nullopt;
+        if (sip->sip_content_type && sip->sip_content_type->c_type &&
+            strcasecmp(sip->sip_content_type->c_type, "application/sdp") != 0)
+            return std::nullopt;
+        return std::string(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
+    }
+
+    // Provider side: an INVITE asking for a file.
+    void onInvite(nua_handle_t* nh, sip_t const* sip)
+    {
+        const std::string from = fromOf(sip);
+        const auto body = sdpOf(sip);
+        std::string error = "no application/sdp body";
+        std::optional<FileOffer> offer;
+        if (body)
+            offer = FileOffer::parse(*body, &error);
+        if (offer && offer->role != FileOffer::Role::puller) {
+            offer.reset();
+            error = "the offer must be recvonly with a=setup:active";
+        }
+        if (!offer) {
+            log(LOG_INFO, "INVITE from " + from + " refused (488): " + error);
+            const std::string warning = "399 p2psip \"" + error + "\"";
+            nua_respond(nh, SIP_488_NOT_ACCEPTABLE, SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+            return;
+        }
+        FileRequest request{*offer,
+                            sip->sip_request && sip->sip_request->rq_url->url_host
+                                ? sip->sip_request->rq_url->url_host
+                                : "",
+                            from};
+        FileResponse response{404, "Not Found", std::nullopt};
+        if (file_handler)
+            response = file_handler(request);
+        if (response.status == 200 && response.answer) {
+            const std::string sdp = response.answer->toSdp();
+            log(LOG_INFO, "INVITE from " + from + " for " + offer->sha256.substr(0, 12) +
+                              " answered 200, transfer " + offer->transfer_id);
+            nua_respond(nh, SIP_200_OK, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                        SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+            return;
+        }
+        log(LOG_INFO, "INVITE from " + from + " for " + offer->sha256.substr(0, 12) + " refused (" +
+                          std::to_string(response.status) + "): " + response.reason);
+        nua_respond(nh, response.status, response.reason.c_str(), TAG_END());
+    }
+
+    // Puller side: the final answer to our INVITE.
+    void onInviteAnswer(nua_handle_t* nh, int status, char const* phrase, sip_t const* sip)
+    {
+        auto it = outgoing.find(nh);
+        if (it == outgoing.end() || status < 200 || !it->second.done)
+            return;
+        FileAnswer answer;
+        answer.status = status;
+        answer.reason = phrase ? phrase : "";
+        if (status >= 200 && status < 300) {
+            std::string error = "no SDP in the answer";
+            const auto body = sdpOf(sip);
+            if (body)
+                answer.offer = FileOffer::parse(*body, &error);
+            if (answer.offer && answer.offer->role != FileOffer::Role::provider) {
+                answer.offer.reset();
+                error = "the answer must be sendonly with a=setup:passive";
+            }
+            if (!answer.offer) {
+                answer.status = 0;
+                answer.reason = "unusable answer: " + error;
+            }
+        }
+        auto done = std::move(it->second.done);
+        it->second.done = nullptr;
+        done(answer);
+    }
+
+    void onTerminated(nua_handle_t* nh)
+    {
+        auto it = outgoing.find(nh);
+        if (it != outgoing.end()) {
+            if (it->second.done) {
+                auto done = std::move(it->second.done);
+                done(FileAnswer{0, "session terminated before an answer", std::nullopt});
+            }
+            sessions.erase(it->second.id);
+            outgoing.erase(it);
+        }
+        nua_handle_destroy(nh);
     }
 
     static std::string fromOf(sip_t const* sip)
@@ -169,6 +276,49 @@ SipAgent::~SipAgent()
 std::uint16_t SipAgent::port() const
 {
     return impl_->port;
+}
+
+void SipAgent::setFileRequestHandler(FileRequestHandler handler)
+{
+    impl_->loop.invoke([&] { impl_->file_handler = std::move(handler); });
+}
+
+SipAgent::SessionId SipAgent::requestFile(const std::string& contact, const std::string& to,
+                                          const FileOffer& offer,
+                                          std::function<void(const FileAnswer&)> done)
+{
+    const SessionId id = impl_->next_session++;
+    impl_->loop.post([impl = impl_.get(), id, contact, to, sdp = offer.toSdp(),
+                      done = std::move(done)]() mutable {
+        nua_handle_t* nh = nua_handle(
+            impl->nua, nullptr, SIPTAG_TO_STR(to.c_str()),
+            TAG_IF(!impl->config.from.empty(), SIPTAG_FROM_STR(impl->config.from.c_str())),
+            TAG_END());
+        if (!nh) {
+            done(FileAnswer{0, "cannot create a SIP session", std::nullopt});
+            return;
+        }
+        impl->outgoing[nh] = {id, std::move(done)};
+        impl->sessions[id] = nh;
+        nua_invite(nh, NUTAG_URL(contact.c_str()), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                   SIPTAG_PAYLOAD_STR(sdp.c_str()), TAG_END());
+    });
+    return id;
+}
+
+void SipAgent::hangUp(SessionId id)
+{
+    impl_->loop.post([impl = impl_.get(), id] {
+        auto it = impl->sessions.find(id);
+        if (it == impl->sessions.end())
+            return;
+        nua_handle_t* nh = it->second;
+        const auto out = impl->outgoing.find(nh);
+        if (out != impl->outgoing.end() && out->second.done)
+            nua_cancel(nh, TAG_END());
+        else
+            nua_bye(nh, TAG_END());
+    });
 }
 
 } // namespace p2psip::sip
