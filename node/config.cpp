@@ -72,6 +72,8 @@ po::options_description nodeOptions()
          "folder whose files this node shares (repeatable; needs --aor)")
         ("rescan-interval", po::value<long>()->default_value(60)->value_name("SECONDS"),
          "how often shared folders are scanned for added, changed and removed files (5..86400)")
+        ("api-port", po::value<long>()->default_value(4223)->value_name("PORT"),
+         "port of the local JSON API on 127.0.0.1 (0: pick one, -1: no API)")
         ("upload-rate-limit", po::value<long>()->default_value(0)->value_name("KIB"),
          "KiB/s each upload may send at most (0: unlimited)")
         ("peer-rate-limit", po::value<long>()->default_value(0)->value_name("N"),
@@ -252,6 +254,12 @@ ParsedCommandLine parseNodeCommandLine(int argc, const char* const argv[])
         return result;
     }
     config.upload_rate_limit = static_cast<std::uint64_t>(upload_limit) * 1024;
+    const long api_port = vm["api-port"].as<long>();
+    if (api_port < -1 || api_port > 65535) {
+        result.message = "--api-port must be -1 (no API), 0 (pick one) or a port";
+        return result;
+    }
+    config.api_port = static_cast<int>(api_port);
     result.action = ParsedCommandLine::Action::run;
     return result;
 }

@@ -1,6 +1,9 @@
 #include "node/node.h"
 
+#include "node/api.h"
 #include "node/contact_address.h"
+#include "node/http.h"
+#include "node/transfers.h"
 #include "node/library.h"
 #include "node/log.h"
 #include "node/upload_server.h"
@@ -9,6 +12,7 @@
 #include "sip/sip_agent.h"
 
 #include <arpa/inet.h>
+#include <json/json.h>
 #include <syslog.h>
 
 #include <algorithm>
@@ -55,6 +59,8 @@ struct Node::Impl {
     // Sharing: the library is rescanned on its own thread, which also (un)publishes files.
     std::unique_ptr<Library> library;
     std::unique_ptr<UploadServer> uploads;
+    std::unique_ptr<Transfers> transfers;
+    std::unique_ptr<HttpServer> api;
     std::thread scanner;
     std::mutex scanner_mutex;
     std::condition_variable scanner_wake;
@@ -159,6 +165,20 @@ struct Node::Impl {
         if (all_sent.wait_for(kWithdrawWait) != std::future_status::ready)
             Log::write(LOG_INFO, "withdrawal of shared files sent; not every storing node "
                                  "confirmed it in time");
+    }
+
+    // The node's part of the API's /status; any thread.
+    void describe(Json::Value& v) const
+    {
+        v["version"] = kVersion;
+        v["aor"] = config.aor ? config.aor->normalized() : "";
+        v["node_id"] = overlay->nodeId();
+        v["owner"] = overlay->ownerId();
+        v["dht_port"] = overlay->port();
+        v["sip_port"] = agent->port();
+        v["contacts"] = Json::Value(Json::arrayValue);
+        for (const auto& c : contacts)
+            v["contacts"].append(c);
     }
 
     // On the loop thread: an INVITE asks for a file. Selection is by hash only; the path
@@ -292,6 +312,23 @@ Node::Node(NodeConfig config) : impl_(std::make_unique<Impl>())
         Log::write(LOG_INFO, "uploads: TCP port " + std::to_string(d.uploads->port()));
         d.scanner = std::thread([&d] { d.scanShares(); });
     }
+    d.transfers = std::make_unique<Transfers>(*d.overlay, *d.agent);
+    if (cfg.api_port >= 0) {
+        try {
+            ApiContext context{*d.overlay, d.library.get(), *d.transfers,
+                               [&d](Json::Value& v) { d.describe(v); },
+                               loadOrCreateApiToken(cfg.data_dir)};
+            d.api = std::make_unique<HttpServer>(
+                "127.0.0.1", static_cast<std::uint16_t>(cfg.api_port),
+                [context](const HttpRequest& r) { return handleApiRequest(context, r); }, log);
+        } catch (const std::exception& e) {
+            throw NodeError("cannot serve the API on 127.0.0.1:" + std::to_string(cfg.api_port) +
+                            ": " + e.what());
+        }
+        Log::write(LOG_INFO, "API: http://127.0.0.1:" + std::to_string(d.api->port()) +
+                                 "/api/v1/ (token in " + (cfg.data_dir / "api-token").string() +
+                                 ")");
+    }
     // Joining (or losing every peer) is acted on at once, not at the next periodic check.
     d.overlay->onStatusChange([&d] { d.loop->post([&d] { d.checkStatus(); }); });
     d.loop->post([&d] {
@@ -311,6 +348,8 @@ void Node::stop()
     if (!d.loop)
         return;
     d.loop->invoke([&d] { d.stopped = true; });
+    d.api.reset();
+    d.transfers.reset();
     d.stopSharing();
     if (d.config.aor && d.overlay) {
         auto done = std::make_shared<std::promise<bool>>();

@@ -1,6 +1,7 @@
 // p2psip: the command-line client.
 #include "node/config.h"
 #include "node/download.h"
+#include "node/http.h"
 #include "node/log.h"
 #include "node/lookup.h"
 #include "node/version.h"
@@ -13,11 +14,17 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <sstream>
+#include <thread>
 
 using namespace p2psip;
+using namespace std::chrono_literals;
 namespace po = boost::program_options;
 
 namespace {
@@ -30,11 +37,15 @@ constexpr int kNotFound = 2;
 const char* kUsage = R"(Usage: p2psip COMMAND [OPTIONS]
 
 Commands:
-  resolve AOR       look an address-of-record up and print its live contacts
+  status            the local node: identity, overlay, shares, transfers
+  shares            the files the local node shares
   search WORDS...   search the overlay's file index by keywords
   get SHA256        download a file by its hash, verified, resumable (-o DIR/ or FILE)
+  resolve AOR       look an address-of-record up and print its live contacts
 
-They join the overlay as a short-lived node (no daemon needed) through --seed.
+Commands talk to the local p2psipd through its API (--api, token from --data-dir or
+$P2PSIP_API_TOKEN). With --seed, search, get and resolve instead join the overlay as a
+short-lived node and need no daemon.
 Run 'p2psip COMMAND --help' for the options of a command.
 Exit codes: 0 ok, 2 nothing found, 1 error.
 )";
@@ -124,6 +135,56 @@ struct Invocation {
     std::chrono::milliseconds timeout;
     bool json;
     const po::variables_map& vm;
+
+    bool standalone() const { return !settings.seeds.empty(); } // --seed: no daemon
+};
+
+// The local daemon's JSON API.
+class Daemon {
+public:
+    explicit Daemon(const po::variables_map& vm)
+    {
+        const auto api = vm["api"].as<std::string>();
+        std::string error;
+        const auto seed = overlay::parseSeed(api, &error); // same HOST:PORT syntax
+        if (!seed)
+            throw std::runtime_error("bad --api: " + error);
+        host_ = seed->host;
+        port_ = seed->port;
+        if (const char* env = std::getenv("P2PSIP_API_TOKEN"); env && *env) {
+            token_ = env;
+        } else {
+            const auto file = vm["data-dir"].as<std::string>() + "/api-token";
+            std::ifstream in(file);
+            if (!(in >> token_))
+                throw std::runtime_error("no API token in " + file +
+                                         ": is p2psipd running with that --data-dir? (or set "
+                                         "P2PSIP_API_TOKEN, or pass --seed to work without it)");
+        }
+    }
+
+    // Calls the API; a non-2xx answer throws with the server's error message.
+    Json::Value call(const std::string& method, const std::string& target,
+                     const std::string& body = {}, std::chrono::milliseconds timeout = 30s)
+    {
+        const auto r =
+            node::httpCall(host_, port_, method, target, body, "Bearer " + token_, timeout);
+        Json::Value v;
+        Json::CharReaderBuilder builder;
+        std::string errors;
+        std::istringstream in(r.body);
+        Json::parseFromStream(builder, in, &v, &errors);
+        if (r.status < 200 || r.status > 299)
+            throw std::runtime_error(
+                "p2psipd answered " + std::to_string(r.status) + ": " +
+                (v.isObject() && v["error"].isString() ? v["error"].asString() : r.body));
+        return v;
+    }
+
+private:
+    std::string host_;
+    std::uint16_t port_ = 0;
+    std::string token_;
 };
 
 int runCommand(const Command& command, int argc, char* argv[])
@@ -138,6 +199,17 @@ int runCommand(const Command& command, int argc, char* argv[])
     // clang-format on
     if (command.add_options)
         command.add_options(options);
+    const char* home = std::getenv("HOME");
+    // clang-format off
+    po::options_description daemon("local node options");
+    daemon.add_options()
+        ("api", po::value<std::string>()->default_value("127.0.0.1:4223")->value_name("HOST:PORT"),
+         "where the local p2psipd serves its API")
+        ("data-dir", po::value<std::string>()->default_value(
+             home ? std::string(home) + "/.p2psip" : ".p2psip")->value_name("DIR"),
+         "the local p2psipd's data dir, which holds the API token");
+    // clang-format on
+    options.add(daemon);
     options.add(node::overlayOptions("warning"));
     po::options_description hidden;
     hidden.add_options()(command.positional.c_str(), po::value<std::vector<std::string>>());
@@ -160,7 +232,7 @@ int runCommand(const Command& command, int argc, char* argv[])
                   << options;
         return kOk;
     }
-    if (!vm.count(command.positional))
+    if (command.max_positional != 0 && !vm.count(command.positional))
         return fail(command.missing);
     std::string error;
     auto settings = node::readOverlaySettings(vm, &error);
@@ -172,8 +244,10 @@ int runCommand(const Command& command, int argc, char* argv[])
     if (!(timeout > 0 && timeout <= 3600))
         return fail("--timeout must be between 0 and 3600 seconds");
     try {
-        return command.run({vm[command.positional].as<std::vector<std::string>>(), *settings,
-                            std::chrono::milliseconds(std::llround(timeout * 1000)),
+        return command.run({vm.count(command.positional)
+                                ? vm[command.positional].as<std::vector<std::string>>()
+                                : std::vector<std::string>{},
+                            *settings, std::chrono::milliseconds(std::llround(timeout * 1000)),
                             vm.count("json") > 0, vm});
     } catch (const std::exception& e) {
         return fail(e.what());
@@ -187,7 +261,17 @@ int resolve(const Invocation& in)
     auto aor = overlay::Aor::parse(args.front(), &error);
     if (!aor)
         return fail("bad AOR: " + error);
-    const auto contacts = node::resolveAor(settings, *aor, timeout);
+    std::vector<overlay::ResolvedContact> contacts;
+    if (in.standalone()) {
+        contacts = node::resolveAor(settings, *aor, timeout);
+    } else {
+        const auto v =
+            Daemon(vm).call("GET", "/api/v1/resolve?aor=" + node::urlEncode(aor->normalized()) +
+                                       "&timeout=" + std::to_string(timeout.count() / 1000.0));
+        for (const auto& c : v["contacts"])
+            contacts.push_back(
+                {c["uri"].asString(), c["owner"].asString(), "", "", c["expires_in"].asInt64()});
+    }
     if (json) {
         Json::Value out;
         out["aor"] = aor->normalized();
@@ -219,7 +303,25 @@ int search(const Invocation& in)
     std::string query;
     for (const auto& word : args)
         query += (query.empty() ? "" : " ") + word;
-    const auto hits = node::searchFiles(settings, query, timeout);
+    std::vector<overlay::SearchHit> hits;
+    if (in.standalone()) {
+        hits = node::searchFiles(settings, query, timeout);
+    } else {
+        const auto v =
+            Daemon(vm).call("GET", "/api/v1/search?q=" + node::urlEncode(query) +
+                                       "&timeout=" + std::to_string(timeout.count() / 1000.0));
+        for (const auto& h : v["results"]) {
+            overlay::SearchHit hit;
+            hit.file.sha256 = h["sha256"].asString();
+            hit.file.name = h["name"].asString();
+            hit.file.size = h["size"].asUInt64();
+            hit.file.media_type = h["type"].asString();
+            hit.matched_words = h["matched_words"].asUInt();
+            for (const auto& p : h["providers"])
+                hit.providers.push_back(p.asString());
+            hits.push_back(std::move(hit));
+        }
+    }
     if (json) {
         Json::Value out;
         out["query"] = query;
@@ -249,6 +351,46 @@ int search(const Invocation& in)
     return hits.empty() ? kNotFound : kOk;
 }
 
+// Starts the transfer in the local p2psipd and follows it until it ends.
+node::DownloadResult getThroughDaemon(const po::variables_map& vm, node::DownloadRequest request,
+                                      ProgressPrinter& printer)
+{
+    Daemon daemon(vm);
+    // The daemon has its own working directory: send an absolute path, trailing / kept.
+    const bool is_dir = !request.output.empty() && request.output.string().back() == '/';
+    request.output = std::filesystem::absolute(request.output).lexically_normal();
+    Json::Value body;
+    body["sha256"] = request.sha256;
+    body["output"] =
+        request.output.string() + (is_dir && request.output.string().back() != '/' ? "/" : "");
+    const auto id = daemon.call("POST", "/api/v1/transfers",
+                                Json::writeString(Json::StreamWriterBuilder(), body))["id"];
+    const std::string target = "/api/v1/transfers/" + std::to_string(id.asUInt64());
+    while (true) {
+        const auto t = daemon.call("GET", target);
+        node::DownloadProgress p{t["name"].asString(), t["size"].asUInt64(),
+                                 t["received"].asUInt64(), t["provider"].asString(),
+                                 t["bytes_per_second"].asDouble()};
+        const auto state = t["state"].asString();
+        if (state == "running") {
+            if (p.size)
+                printer(p);
+            std::this_thread::sleep_for(250ms); // polling interval of a progress display
+            continue;
+        }
+        node::DownloadResult result;
+        result.status = state == "done"        ? node::DownloadResult::Status::done
+                        : state == "not_found" ? node::DownloadResult::Status::not_found
+                                               : node::DownloadResult::Status::failed;
+        result.path = t["path"].asString();
+        result.size = t["size"].asUInt64();
+        result.provider = t["provider"].asString();
+        result.error = t["error"].asString();
+        result.seconds = t["seconds"].asDouble();
+        return result;
+    }
+}
+
 int get(const Invocation& in)
 {
     const auto& [args, settings, timeout, json, vm] = in;
@@ -256,8 +398,11 @@ int get(const Invocation& in)
     node::DownloadResult result;
     {
         ProgressPrinter printer;
-        result = node::downloadOnce(settings, request, timeout,
-                                    [&](const node::DownloadProgress& p) { printer(p); });
+        if (in.standalone())
+            result = node::downloadOnce(settings, request, timeout,
+                                        [&](const node::DownloadProgress& p) { printer(p); });
+        else
+            result = getThroughDaemon(vm, request, printer);
     }
     if (json) {
         Json::Value out;
@@ -289,6 +434,47 @@ int get(const Invocation& in)
     return json ? kError : fail(result.error);
 }
 
+int status(const Invocation& in)
+{
+    const auto v = Daemon(in.vm).call("GET", "/api/v1/status");
+    if (in.json) {
+        printJson(v);
+        return kOk;
+    }
+    std::printf("p2psipd %s\n", v["version"].asCString());
+    std::printf("  AOR        %s\n", v["aor"].asString().empty() ? "(none)" : v["aor"].asCString());
+    for (const auto& c : v["contacts"])
+        std::printf("  contact    %s\n", c.asCString());
+    std::printf("  identity   %s\n", v["owner"].asCString());
+    std::printf("  node id    %s\n", v["node_id"].asCString());
+    std::printf("  overlay    %s, %u peers, UDP port %u\n",
+                v["overlay"]["connected"].asBool() ? "connected" : "not connected",
+                v["overlay"]["peers"].asUInt(), v["dht_port"].asUInt());
+    std::printf("  SIP        UDP and TCP port %u\n", v["sip_port"].asUInt());
+    std::printf("  shares     %llu files, %s\n",
+                static_cast<unsigned long long>(v["shares"]["files"].asUInt64()),
+                humanSize(v["shares"]["bytes"].asUInt64()).c_str());
+    std::printf("  transfers  %llu running\n",
+                static_cast<unsigned long long>(v["transfers"]["running"].asUInt64()));
+    return kOk;
+}
+
+int shares(const Invocation& in)
+{
+    const auto v = Daemon(in.vm).call("GET", "/api/v1/shares");
+    if (in.json) {
+        printJson(v);
+    } else if (v.empty()) {
+        std::fprintf(stderr, "this node shares no files\n");
+    } else {
+        std::printf("%-40s %10s  %s\n", "NAME", "SIZE", "SHA-256");
+        for (const auto& f : v)
+            std::printf("%-40s %10s  %s\n", f["name"].asCString(),
+                        humanSize(f["size"].asUInt64()).c_str(), f["sha256"].asCString());
+    }
+    return v.empty() ? kNotFound : kOk;
+}
+
 } // namespace
 
 int main(int argc, char* argv[])
@@ -307,7 +493,7 @@ int main(int argc, char* argv[])
         return kOk;
     }
     if (name == "resolve")
-        return runCommand({"p2psip resolve AOR --seed HOST:PORT [OPTIONS]",
+        return runCommand({"p2psip resolve AOR [--seed HOST:PORT] [OPTIONS]",
                            "Looks AOR up in the overlay and prints every live contact with its\n"
                            "owner's key fingerprint and remaining lifetime.",
                            "aor",
@@ -318,7 +504,7 @@ int main(int argc, char* argv[])
                            resolve},
                           argc - 1, argv + 1);
     if (name == "search")
-        return runCommand({"p2psip search WORDS... --seed HOST:PORT [OPTIONS]",
+        return runCommand({"p2psip search WORDS... [--seed HOST:PORT] [OPTIONS]",
                            "Searches the overlay's file index: files whose names contain the\n"
                            "words, ranked by how many words match, then by providers.",
                            "words",
@@ -327,9 +513,22 @@ int main(int argc, char* argv[])
                            {},
                            search},
                           argc - 1, argv + 1);
+    if (name == "status")
+        return runCommand(
+            {"p2psip status [OPTIONS]", "Shows the local node's state.", "none", 0, "", {}, status},
+            argc - 1, argv + 1);
+    if (name == "shares")
+        return runCommand({"p2psip shares [OPTIONS]",
+                           "Lists the files the local node shares.",
+                           "none",
+                           0,
+                           "",
+                           {},
+                           shares},
+                          argc - 1, argv + 1);
     if (name == "get")
         return runCommand(
-            {"p2psip get SHA256 [-o DIR/|FILE] --seed HOST:PORT [OPTIONS]",
+            {"p2psip get SHA256 [-o DIR/|FILE] [--seed HOST:PORT] [OPTIONS]",
              "Downloads the file with this SHA-256 from the nodes that share it, inside SIP\n"
              "INVITE sessions. Data goes to NAME.part and is renamed only once its size and\n"
              "SHA-256 match; an interrupted download resumes from the .part file.",

@@ -90,7 +90,7 @@ TEST_F(CommandLineTest, DaemonHelpAndVersionExitZero)
 
 TEST_F(CommandLineTest, DaemonRefusesPortsInUse)
 {
-    Process running({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+    Process running({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
                      "--data-dir", (dir.path() / "first").string()},
                     dir.path() / "first.log");
     ASSERT_TRUE(eventually(10s, [&] {
@@ -100,10 +100,10 @@ TEST_F(CommandLineTest, DaemonRefusesPortsInUse)
     const auto sip = findNumberAfter(running.log(), "SIP: UDP and TCP port ");
     ASSERT_TRUE(dht && sip);
     expectOneLineError(daemon({"--bind", "127.0.0.1", "--dht-port", std::to_string(*dht),
-                               "--sip-port", "0", "--data-dir", dataDir()}),
+                               "--sip-port", "0", "--api-port", "-1", "--data-dir", dataDir()}),
                        "DHT port " + std::to_string(*dht));
     expectOneLineError(daemon({"--bind", "127.0.0.1", "--dht-port", "0", "--sip-port",
-                               std::to_string(*sip), "--data-dir", dataDir()}),
+                               std::to_string(*sip), "--api-port", "-1", "--data-dir", dataDir()}),
                        std::to_string(*sip));
     EXPECT_TRUE(running.running());
 }
@@ -116,7 +116,7 @@ TEST_F(CommandLineTest, CorruptIdentityIsAnErrorAndIsNotReplaced)
         std::ofstream(key) << "not a key";
         std::ofstream(fs::path(dataDir()) / "identity.crt") << "not a certificate";
     }
-    expectOneLineError(daemon({"--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+    expectOneLineError(daemon({"--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
                                "--data-dir", dataDir()}),
                        "identity.key");
     EXPECT_EQ(readFile(key), "not a key");
@@ -124,7 +124,7 @@ TEST_F(CommandLineTest, CorruptIdentityIsAnErrorAndIsNotReplaced)
 
 TEST_F(CommandLineTest, DaemonStopsCleanlyOnSigint)
 {
-    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
                   "--aor", "sip:lone@example.org", "--data-dir", dataDir()},
                  dir.path() / "node.log");
     ASSERT_TRUE(eventually(10s, [&] {
@@ -144,7 +144,10 @@ TEST_F(CommandLineTest, ResolveExitCodes)
 {
     expectOneLineError(cli({"resolve", "mailto:alice@example.org", "--seed", "127.0.0.1:4222"}),
                        "bad AOR");
-    expectOneLineError(cli({"resolve", "sip:alice@example.org"}), "no seed");
+    // Without --seed the CLI asks the local daemon, which this test does not run.
+    expectOneLineError(cli({"resolve", "sip:alice@example.org", "--api", "127.0.0.1:1",
+                            "--data-dir", dataDir()}),
+                       "--seed");
     expectOneLineError(cli({"resolve", "sip:alice@example.org", "--seed", "no such host!"}),
                        "--seed");
     expectOneLineError(cli({"resolve"}), "AOR");
@@ -171,7 +174,7 @@ TEST_F(CommandLineTest, DaemonKeepsRetryingASeedThatIsNotUpYet)
     const unsigned seed_port = silentUdpPort(fd);
     ::close(fd);
     const std::string seed = "127.0.0.1:" + std::to_string(seed_port);
-    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
                   "--aor", "sip:early@example.org", "--seed", seed, "--data-dir", dataDir()},
                  dir.path() / "node.log");
     ASSERT_TRUE(eventually(15s, [&] {
@@ -179,7 +182,7 @@ TEST_F(CommandLineTest, DaemonKeepsRetryingASeedThatIsNotUpYet)
     })) << node.log();
 
     Process late_seed({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", std::to_string(seed_port),
-                       "--sip-port", "0", "--data-dir", (dir.path() / "seed").string()},
+                       "--sip-port", "0", "--api-port", "-1", "--data-dir", (dir.path() / "seed").string()},
                       dir.path() / "seed.log");
     // Retries back off 5, 10, 20 s: the node must find the seed on one of them.
     EXPECT_TRUE(eventually(40s,

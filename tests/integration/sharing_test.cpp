@@ -58,7 +58,7 @@ protected:
 
         seed = std::make_unique<Process>(
             std::vector<std::string>{P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0",
-                                     "--sip-port", "0", "--peer-rate-limit", "-1", "--data-dir",
+                                     "--sip-port", "0", "--api-port", "-1", "--peer-rate-limit", "-1", "--data-dir",
                                      (dir->path() / "seed").string()},
             dir->path() / "seed.log");
         ASSERT_TRUE(eventually(
@@ -68,7 +68,7 @@ protected:
         for (const std::string name : {"alice", "bob", "carol"}) {
             nodes.push_back(std::make_unique<Process>(
                 std::vector<std::string>{
-                    P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+                    P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
                     "--peer-rate-limit", "-1", "--aor", "sip:" + name + "@example.org", "--share",
                     shareDir(name).string(), "--rescan-interval", "5", "--seed", seed_address,
                     "--data-dir", (dir->path() / name).string()},

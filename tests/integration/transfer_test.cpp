@@ -58,6 +58,8 @@ protected:
                                       "0",
                                       "--peer-rate-limit",
                                       "-1",
+                                      "--api-port",
+                                      "-1",
                                       "--aor",
                                       "sip:" + name + "@example.org",
                                       "--share",
@@ -83,7 +85,7 @@ protected:
 
         seed = std::make_unique<Process>(
             std::vector<std::string>{P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0",
-                                     "--sip-port", "0", "--peer-rate-limit", "-1", "--data-dir",
+                                     "--sip-port", "0", "--api-port", "-1", "--peer-rate-limit", "-1", "--data-dir",
                                      (dir->path() / "seed").string()},
             dir->path() / "seed.log");
         ASSERT_TRUE(eventually(
