@@ -1,5 +1,6 @@
 #include "node/api.h"
 
+#include "node/json_views.h"
 #include "node/library.h"
 #include "node/sha256.h"
 #include "node/short_lived.h"
@@ -67,20 +68,6 @@ std::chrono::milliseconds lookupTimeout(const HttpRequest& request)
     return kDefaultLookupTimeout;
 }
 
-Json::Value fileJson(const overlay::SearchHit& hit)
-{
-    Json::Value entry;
-    entry["sha256"] = hit.file.sha256;
-    entry["name"] = hit.file.name;
-    entry["size"] = static_cast<Json::UInt64>(hit.file.size);
-    entry["type"] = hit.file.media_type;
-    entry["matched_words"] = hit.matched_words;
-    entry["providers"] = Json::Value(Json::arrayValue);
-    for (const auto& p : hit.providers)
-        entry["providers"].append(p);
-    return entry;
-}
-
 Json::Value transferJson(const TransferInfo& t)
 {
     Json::Value v;
@@ -143,12 +130,7 @@ HttpResponse search(const ApiContext& c, const HttpRequest& r)
         Clock::now() + lookupTimeout(r), [&](auto on_update, auto on_done) {
             c.overlay.search(q->second, {std::move(on_update), std::move(on_done)});
         });
-    Json::Value v;
-    v["query"] = q->second;
-    v["results"] = Json::Value(Json::arrayValue);
-    for (const auto& hit : hits)
-        v["results"].append(fileJson(hit));
-    return json(200, v);
+    return json(200, searchJson(q->second, hits));
 }
 
 HttpResponse resolve(const ApiContext& c, const HttpRequest& r)
@@ -162,17 +144,7 @@ HttpResponse resolve(const ApiContext& c, const HttpRequest& r)
         Clock::now() + lookupTimeout(r), [&](auto on_update, auto on_done) {
             c.overlay.resolve(*aor, {std::move(on_update), std::move(on_done)});
         });
-    Json::Value v;
-    v["aor"] = aor->normalized();
-    v["contacts"] = Json::Value(Json::arrayValue);
-    for (const auto& contact : contacts) {
-        Json::Value entry;
-        entry["uri"] = contact.uri;
-        entry["owner"] = contact.owner;
-        entry["expires_in"] = static_cast<Json::Int64>(contact.expires_in);
-        v["contacts"].append(entry);
-    }
-    return json(200, v);
+    return json(200, contactsJson(*aor, contacts));
 }
 
 HttpResponse startTransfer(const ApiContext& c, const HttpRequest& r)
@@ -199,7 +171,8 @@ HttpResponse startTransfer(const ApiContext& c, const HttpRequest& r)
 
 std::optional<std::uint64_t> transferId(const std::string& text)
 {
-    if (text.empty() || text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos)
+    if (text.empty() || text.size() > 18 ||
+        text.find_first_not_of("0123456789") != std::string::npos)
         return std::nullopt;
     return std::stoull(text);
 }

@@ -36,7 +36,7 @@ struct NodeConfig {
     std::vector<std::filesystem::path> shares; // folders whose files the node shares
     std::chrono::seconds rescan_interval{60};  // how often shared folders are rescanned
     std::uint64_t upload_rate_limit = 0;       // bytes per second per upload; 0: unlimited
-    int api_port = 4223; // local JSON API on 127.0.0.1; 0: pick one; -1: off
+    int api_port = 4223;                       // local JSON API on 127.0.0.1; 0: pick one; -1: off
 };
 
 // What the command line asks for.

@@ -21,7 +21,7 @@ struct HttpRequest {
 
 struct HttpResponse {
     int status = 200;
-    std::string body;                                // sent as application/json
+    std::string body; // sent as application/json
     std::string content_type = "application/json";
 };
 

@@ -21,7 +21,7 @@ struct TransferInfo {
     std::string sha256;
     std::string state; // "running", "done", "not_found", "failed", "cancelled"
     DownloadProgress progress;
-    std::string path;  // final file when done; the kept .part otherwise
+    std::string path; // final file when done; the kept .part otherwise
     std::string error;
     double seconds = 0;
 };

@@ -1,5 +1,7 @@
 #include "overlay/contact_record.h"
 
+#include "overlay/record_codec.h"
+
 #include <msgpack.hpp>
 
 #include <set>
@@ -51,31 +53,10 @@ std::vector<std::uint8_t> ContactRecord::encode() const
 std::optional<ContactRecord> ContactRecord::decode(const std::uint8_t* data, std::size_t size,
                                                    std::string* error)
 {
-    if (size > kMaxEncodedSize) {
-        fail(error, "record of " + std::to_string(size) + " bytes exceeds the limit");
+    auto handle = unpackRecordMap(data, size, kMaxEncodedSize, kMaxFieldLength, error);
+    if (!handle)
         return std::nullopt;
-    }
-    msgpack::object_handle handle;
-    try {
-        // Bounded unpack: a hostile record cannot make us allocate more than a few KiB.
-        // (array entries, map entries, string bytes, bin bytes, ext bytes, nesting depth)
-        const msgpack::unpack_limit limit(64, 32, kMaxFieldLength, 0, 0, 4);
-        std::size_t offset = 0;
-        handle = msgpack::unpack(reinterpret_cast<const char*>(data), size, offset, nullptr,
-                                 nullptr, limit);
-        if (offset != size) {
-            fail(error, "trailing bytes after the record");
-            return std::nullopt;
-        }
-    } catch (const std::exception& e) {
-        fail(error, std::string("malformed msgpack: ") + e.what());
-        return std::nullopt;
-    }
-    const msgpack::object& root = handle.get();
-    if (root.type != msgpack::type::MAP) {
-        fail(error, "record is not a map");
-        return std::nullopt;
-    }
+    const msgpack::object& root = handle->get();
 
     ContactRecord record;
     bool have_version = false, have_aor = false, have_seq = false, have_expires = false;

@@ -1,5 +1,7 @@
 #include "overlay/file_record.h"
 
+#include "overlay/record_codec.h"
+
 #include <msgpack.hpp>
 
 #include <map>
@@ -90,33 +92,12 @@ std::vector<std::uint8_t> FileRecord::encode() const
 std::optional<FileRecord> FileRecord::decode(const std::uint8_t* data, std::size_t size,
                                              std::string* error)
 {
-    if (size > kMaxEncodedSize) {
-        fail(error, "record of " + std::to_string(size) + " bytes exceeds the limit");
+    // Strings may be as long as the whole record, so that an over-long field is reported by
+    // name below rather than as a msgpack error.
+    auto handle = unpackRecordMap(data, size, kMaxEncodedSize, kMaxEncodedSize, error);
+    if (!handle)
         return std::nullopt;
-    }
-    msgpack::object_handle handle;
-    try {
-        // Bounded unpack: a hostile record cannot make us allocate more than a few KiB.
-        // (array entries, map entries, string bytes, bin bytes, ext bytes, nesting depth)
-        // Strings may be as long as the whole record so that an over-long field is reported
-        // by name below rather than as a msgpack error.
-        const msgpack::unpack_limit limit(64, 32, kMaxEncodedSize, 0, 0, 4);
-        std::size_t offset = 0;
-        handle = msgpack::unpack(reinterpret_cast<const char*>(data), size, offset, nullptr,
-                                 nullptr, limit);
-        if (offset != size) {
-            fail(error, "trailing bytes after the record");
-            return std::nullopt;
-        }
-    } catch (const std::exception& e) {
-        fail(error, std::string("malformed msgpack: ") + e.what());
-        return std::nullopt;
-    }
-    const msgpack::object& root = handle.get();
-    if (root.type != msgpack::type::MAP) {
-        fail(error, "record is not a map");
-        return std::nullopt;
-    }
+    const msgpack::object& root = handle->get();
 
     // First pass: the string keys (rejecting duplicates) and the version, so that a record of
     // another version is reported as such whatever its other fields look like.

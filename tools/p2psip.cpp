@@ -2,6 +2,7 @@
 #include "node/config.h"
 #include "node/download.h"
 #include "node/http.h"
+#include "node/json_views.h"
 #include "node/log.h"
 #include "node/lookup.h"
 #include "node/version.h"
@@ -265,27 +266,12 @@ int resolve(const Invocation& in)
     if (in.standalone()) {
         contacts = node::resolveAor(settings, *aor, timeout);
     } else {
-        const auto v =
+        contacts = node::contactsFromJson(
             Daemon(vm).call("GET", "/api/v1/resolve?aor=" + node::urlEncode(aor->normalized()) +
-                                       "&timeout=" + std::to_string(timeout.count() / 1000.0));
-        for (const auto& c : v["contacts"])
-            contacts.push_back(
-                {c["uri"].asString(), c["owner"].asString(), "", "", c["expires_in"].asInt64()});
+                                       "&timeout=" + std::to_string(timeout.count() / 1000.0)));
     }
     if (json) {
-        Json::Value out;
-        out["aor"] = aor->normalized();
-        out["contacts"] = Json::Value(Json::arrayValue);
-        for (const auto& c : contacts) {
-            Json::Value entry;
-            entry["uri"] = c.uri;
-            entry["owner"] = c.owner;
-            entry["expires_in"] = static_cast<Json::Int64>(c.expires_in);
-            entry["node_id"] = c.node_id;
-            entry["instance_id"] = c.instance_id;
-            out["contacts"].append(entry);
-        }
-        printJson(out);
+        printJson(node::contactsJson(*aor, contacts));
     } else if (contacts.empty()) {
         std::fprintf(stderr, "%s: no live binding found\n", aor->normalized().c_str());
     } else {
@@ -307,38 +293,12 @@ int search(const Invocation& in)
     if (in.standalone()) {
         hits = node::searchFiles(settings, query, timeout);
     } else {
-        const auto v =
+        hits = node::searchHitsFromJson(
             Daemon(vm).call("GET", "/api/v1/search?q=" + node::urlEncode(query) +
-                                       "&timeout=" + std::to_string(timeout.count() / 1000.0));
-        for (const auto& h : v["results"]) {
-            overlay::SearchHit hit;
-            hit.file.sha256 = h["sha256"].asString();
-            hit.file.name = h["name"].asString();
-            hit.file.size = h["size"].asUInt64();
-            hit.file.media_type = h["type"].asString();
-            hit.matched_words = h["matched_words"].asUInt();
-            for (const auto& p : h["providers"])
-                hit.providers.push_back(p.asString());
-            hits.push_back(std::move(hit));
-        }
+                                       "&timeout=" + std::to_string(timeout.count() / 1000.0)));
     }
     if (json) {
-        Json::Value out;
-        out["query"] = query;
-        out["results"] = Json::Value(Json::arrayValue);
-        for (const auto& hit : hits) {
-            Json::Value entry;
-            entry["sha256"] = hit.file.sha256;
-            entry["name"] = hit.file.name;
-            entry["size"] = static_cast<Json::UInt64>(hit.file.size);
-            entry["type"] = hit.file.media_type;
-            entry["matched_words"] = hit.matched_words;
-            entry["providers"] = Json::Value(Json::arrayValue);
-            for (const auto& p : hit.providers)
-                entry["providers"].append(p);
-            out["results"].append(entry);
-        }
-        printJson(out);
+        printJson(node::searchJson(query, hits));
     } else if (hits.empty()) {
         std::fprintf(stderr, "no file matches '%s'\n", query.c_str());
     } else {

@@ -132,10 +132,13 @@ TEST_F(ApiTest, SearchAndGetThroughTheDaemon)
 {
     const auto sha = *node::Sha256::ofFile(dir->path() / "share" / "Api Handbook.txt");
     CommandResult found;
-    ASSERT_TRUE(eventually(20s, [&] {
-        found = cli({"search", "handbook", "--json"});
-        return found.exit_code == 0 && found.out.find(sha) != std::string::npos;
-    })) << found.out << found.err;
+    ASSERT_TRUE(eventually(20s,
+                           [&] {
+                               found = cli({"search", "handbook", "--json"});
+                               return found.exit_code == 0 &&
+                                      found.out.find(sha) != std::string::npos;
+                           }))
+        << found.out << found.err;
     const auto out = dir->path() / "downloads";
     fs::create_directories(out);
     const auto got = cli({"get", sha, "-o", out.string() + "/"});

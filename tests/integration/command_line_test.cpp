@@ -90,8 +90,8 @@ TEST_F(CommandLineTest, DaemonHelpAndVersionExitZero)
 
 TEST_F(CommandLineTest, DaemonRefusesPortsInUse)
 {
-    Process running({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
-                     "--data-dir", (dir.path() / "first").string()},
+    Process running({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+                     "--api-port", "-1", "--data-dir", (dir.path() / "first").string()},
                     dir.path() / "first.log");
     ASSERT_TRUE(eventually(10s, [&] {
         return running.log().find("SIP: UDP and TCP port ") != std::string::npos;
@@ -116,16 +116,16 @@ TEST_F(CommandLineTest, CorruptIdentityIsAnErrorAndIsNotReplaced)
         std::ofstream(key) << "not a key";
         std::ofstream(fs::path(dataDir()) / "identity.crt") << "not a certificate";
     }
-    expectOneLineError(daemon({"--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
-                               "--data-dir", dataDir()}),
+    expectOneLineError(daemon({"--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+                               "--api-port", "-1", "--data-dir", dataDir()}),
                        "identity.key");
     EXPECT_EQ(readFile(key), "not a key");
 }
 
 TEST_F(CommandLineTest, DaemonStopsCleanlyOnSigint)
 {
-    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
-                  "--aor", "sip:lone@example.org", "--data-dir", dataDir()},
+    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+                  "--api-port", "-1", "--aor", "sip:lone@example.org", "--data-dir", dataDir()},
                  dir.path() / "node.log");
     ASSERT_TRUE(eventually(10s, [&] {
         return node.log().find("SIP: UDP and TCP port ") != std::string::npos;
@@ -145,9 +145,9 @@ TEST_F(CommandLineTest, ResolveExitCodes)
     expectOneLineError(cli({"resolve", "mailto:alice@example.org", "--seed", "127.0.0.1:4222"}),
                        "bad AOR");
     // Without --seed the CLI asks the local daemon, which this test does not run.
-    expectOneLineError(cli({"resolve", "sip:alice@example.org", "--api", "127.0.0.1:1",
-                            "--data-dir", dataDir()}),
-                       "--seed");
+    expectOneLineError(
+        cli({"resolve", "sip:alice@example.org", "--api", "127.0.0.1:1", "--data-dir", dataDir()}),
+        "--seed");
     expectOneLineError(cli({"resolve", "sip:alice@example.org", "--seed", "no such host!"}),
                        "--seed");
     expectOneLineError(cli({"resolve"}), "AOR");
@@ -174,15 +174,17 @@ TEST_F(CommandLineTest, DaemonKeepsRetryingASeedThatIsNotUpYet)
     const unsigned seed_port = silentUdpPort(fd);
     ::close(fd);
     const std::string seed = "127.0.0.1:" + std::to_string(seed_port);
-    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
-                  "--aor", "sip:early@example.org", "--seed", seed, "--data-dir", dataDir()},
+    Process node({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+                  "--api-port", "-1", "--aor", "sip:early@example.org", "--seed", seed,
+                  "--data-dir", dataDir()},
                  dir.path() / "node.log");
     ASSERT_TRUE(eventually(15s, [&] {
         return node.log().find("no answer yet from seed(s) " + seed) != std::string::npos;
     })) << node.log();
 
     Process late_seed({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", std::to_string(seed_port),
-                       "--sip-port", "0", "--api-port", "-1", "--data-dir", (dir.path() / "seed").string()},
+                       "--sip-port", "0", "--api-port", "-1", "--data-dir",
+                       (dir.path() / "seed").string()},
                       dir.path() / "seed.log");
     // Retries back off 5, 10, 20 s: the node must find the seed on one of them.
     EXPECT_TRUE(eventually(40s,

@@ -157,6 +157,25 @@ CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::mill
     return result;
 }
 
+TestNode startTestNode(const fs::path& dir, const std::string& name,
+                       const std::vector<std::string>& extra)
+{
+    std::vector<std::string> argv{
+        P2PSIPD_PATH, "--bind",     "127.0.0.1",          "--dht-port", "0",
+        "--sip-port", "0",          "--api-port",         "-1",         "--peer-rate-limit",
+        "-1",         "--data-dir", (dir / name).string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    TestNode node{std::make_unique<Process>(argv, dir / (name + ".log")), ""};
+    std::optional<unsigned> port;
+    eventually(10s, [&] {
+        port = findNumberAfter(node.process->log(), "overlay: UDP port ");
+        return port.has_value() || !node.process->running();
+    });
+    if (port)
+        node.dht_address = "127.0.0.1:" + std::to_string(*port);
+    return node;
+}
+
 std::optional<unsigned> findNumberAfter(const std::string& text, const std::string& prefix)
 {
     const auto at = text.find(prefix);

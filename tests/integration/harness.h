@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -67,6 +68,15 @@ struct CommandResult {
 // Runs a command to completion (killed after `timeout`), capturing stdout and stderr.
 CommandResult runCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
                          const std::filesystem::path& work_dir);
+
+// A p2psipd on 127.0.0.1 with ports the system picks, no API and no rate limit (all test
+// nodes share one address), data in DIR/NAME, log in DIR/NAME.log, plus `extra` options.
+struct TestNode {
+    std::unique_ptr<Process> process;
+    std::string dht_address; // "127.0.0.1:PORT" once it logged its port; empty on timeout
+};
+TestNode startTestNode(const std::filesystem::path& dir, const std::string& name,
+                       const std::vector<std::string>& extra = {});
 
 // Finds "<prefix><number>" in text written by a process; nullopt when absent.
 std::optional<unsigned> findNumberAfter(const std::string& text, const std::string& prefix);

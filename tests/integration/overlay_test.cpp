@@ -89,9 +89,10 @@ protected:
         d->aor = aor;
         const int id = next_id++;
         d->data_dir = data_dir.empty() ? dir->path() / ("node" + std::to_string(id)) : data_dir;
-        d->args = {P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
-                   "--api-port", "-1", "--peer-rate-limit", "-1", "--data-dir",
-                   d->data_dir.string()};
+        d->args = {
+            P2PSIPD_PATH, "--bind",     "127.0.0.1",         "--dht-port", "0",
+            "--sip-port", "0",          "--api-port",        "-1",         "--peer-rate-limit",
+            "-1",         "--data-dir", d->data_dir.string()};
         if (!aor.empty())
             d->args.insert(d->args.end(), {"--aor", aor});
         d->args.insert(d->args.end(), extra.begin(), extra.end());
@@ -398,8 +399,8 @@ TEST(CrashGuardTest, SignedThenUnsignedPutWithOneIdKillsANaiveNodeButNotP2psipd)
 {
     TempDir dir;
     Process naive({NAIVE_DHT_NODE_PATH, "0x70327073"}, dir.path() / "naive.log");
-    Process p2psipd({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
-                     "--data-dir", (dir.path() / "data").string()},
+    Process p2psipd({P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0",
+                     "--api-port", "-1", "--data-dir", (dir.path() / "data").string()},
                     dir.path() / "p2psipd.log");
     std::optional<unsigned> naive_port, p2psipd_port;
     ASSERT_TRUE(eventually(10s, [&] {

@@ -56,23 +56,34 @@ protected:
         write(shareDir("bob") / "Kademlia Talk Slides.pdf", std::string(300000, 's'));
         write(shareDir("carol") / "Cooking Recipes.md", "soup\n");
 
-        seed = std::make_unique<Process>(
-            std::vector<std::string>{P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0",
-                                     "--sip-port", "0", "--api-port", "-1", "--peer-rate-limit", "-1", "--data-dir",
-                                     (dir->path() / "seed").string()},
-            dir->path() / "seed.log");
-        ASSERT_TRUE(eventually(
-            10s, [] { return findNumberAfter(seed->log(), "overlay: UDP port ").has_value(); }));
-        seed_address =
-            "127.0.0.1:" + std::to_string(*findNumberAfter(seed->log(), "overlay: UDP port "));
+        auto seed_node = startTestNode(dir->path(), "seed");
+        seed = std::move(seed_node.process);
+        seed_address = seed_node.dht_address;
+        ASSERT_FALSE(seed_address.empty()) << seed->log();
         for (const std::string name : {"alice", "bob", "carol"}) {
-            nodes.push_back(std::make_unique<Process>(
-                std::vector<std::string>{
-                    P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0", "--sip-port", "0", "--api-port", "-1",
-                    "--peer-rate-limit", "-1", "--aor", "sip:" + name + "@example.org", "--share",
-                    shareDir(name).string(), "--rescan-interval", "5", "--seed", seed_address,
-                    "--data-dir", (dir->path() / name).string()},
-                dir->path() / (name + ".log")));
+            nodes.push_back(
+                std::make_unique<Process>(std::vector<std::string>{P2PSIPD_PATH,
+                                                                   "--bind",
+                                                                   "127.0.0.1",
+                                                                   "--dht-port",
+                                                                   "0",
+                                                                   "--sip-port",
+                                                                   "0",
+                                                                   "--api-port",
+                                                                   "-1",
+                                                                   "--peer-rate-limit",
+                                                                   "-1",
+                                                                   "--aor",
+                                                                   "sip:" + name + "@example.org",
+                                                                   "--share",
+                                                                   shareDir(name).string(),
+                                                                   "--rescan-interval",
+                                                                   "5",
+                                                                   "--seed",
+                                                                   seed_address,
+                                                                   "--data-dir",
+                                                                   (dir->path() / name).string()},
+                                          dir->path() / (name + ".log")));
         }
     }
 

@@ -83,15 +83,10 @@ protected:
         write(shareDir("aaa-liar") / "Lie Or Truth.bin", randomBytes(1 << 20, 4));
         write(shareDir("bob") / "Truth.bin", randomBytes(1 << 20, 4));
 
-        seed = std::make_unique<Process>(
-            std::vector<std::string>{P2PSIPD_PATH, "--bind", "127.0.0.1", "--dht-port", "0",
-                                     "--sip-port", "0", "--api-port", "-1", "--peer-rate-limit", "-1", "--data-dir",
-                                     (dir->path() / "seed").string()},
-            dir->path() / "seed.log");
-        ASSERT_TRUE(eventually(
-            10s, [] { return findNumberAfter(seed->log(), "overlay: UDP port ").has_value(); }));
-        seed_address =
-            "127.0.0.1:" + std::to_string(*findNumberAfter(seed->log(), "overlay: UDP port "));
+        auto seed_node = startTestNode(dir->path(), "seed");
+        seed = std::move(seed_node.process);
+        seed_address = seed_node.dht_address;
+        ASSERT_FALSE(seed_address.empty()) << seed->log();
         startNode("bob");
         // alice and carol send 512 KiB/s, so that a transfer can be interrupted half-way.
         startNode("alice", {"--upload-rate-limit", "512"});
