@@ -1,13 +1,13 @@
 // Integration: real p2psipd processes on 127.0.0.1 bootstrapped from two seeds, resolved with
 // the real p2psip CLI, probed with sipp, and attacked with a raw OpenDHT node.
 #include "harness.h"
+#include "raw_dht_node.h"
 
 #include "overlay/aor.h"
 #include "overlay/contact_record.h"
 
 #include <gtest/gtest.h>
 #include <json/json.h>
-#include <opendht.h>
 
 #include <csignal>
 #include <map>
@@ -300,68 +300,11 @@ TEST_F(OverlayTest, KilledNodeBindingLapsesWhenItsLifetimeEnds)
 
 // OpenDHT 2.4.12 crashes a storing node when an unsigned put reuses the id of a stored signed
 // value of a registered type. p2psip records must not be exposed to it.
-class AttackerNode {
-public:
-    explicit AttackerNode(const std::string& seed, bool with_identity = false)
-    {
-        dht::DhtRunner::Config config;
-        config.dht_config.node_config.network = 0x70327073; // p2psip's default network id
-        if (with_identity)
-            config.dht_config.id = dht::crypto::generateIdentity("attacker", {}, 2048);
-        identity_ = config.dht_config.id;
-        config.threaded = true;
-        runner_.run(0, config);
-        const auto colon = seed.rfind(':');
-        runner_.bootstrap(seed.substr(0, colon), seed.substr(colon + 1));
-    }
-    ~AttackerNode() { runner_.join(); }
-
-    bool connected()
-    {
-        return eventually(10s, [&] { return runner_.getNodesStats(AF_INET).getKnownNodes() > 0; });
-    }
-
-    std::vector<std::shared_ptr<dht::Value>> get(const dht::InfoHash& key)
-    {
-        return runner_.get(key).get();
-    }
-
-    // What the overlay stores under `key`, once it stores anything (empty after 10 s).
-    std::vector<std::shared_ptr<dht::Value>> getStored(const dht::InfoHash& key)
-    {
-        std::vector<std::shared_ptr<dht::Value>> stored;
-        eventually(10s, [&] {
-            stored = get(key);
-            return !stored.empty();
-        });
-        return stored;
-    }
-
-    bool put(const dht::InfoHash& key, std::shared_ptr<dht::Value> value)
-    {
-        std::promise<bool> done;
-        auto f = done.get_future();
-        runner_.put(key, value, [&](bool ok) { done.set_value(ok); });
-        return f.get();
-    }
-
-    const dht::crypto::Identity& identity() const { return identity_; }
-
-private:
-    dht::DhtRunner runner_;
-    dht::crypto::Identity identity_;
-};
-
-dht::InfoHash aorKey(const std::string& aor)
-{
-    // The key derivation is part of the wire protocol (overlay/overlay.cpp, ARCHITECTURE.md).
-    return dht::InfoHash::get("p2psip:aor:" + overlay::Aor::parse(aor)->normalized());
-}
 
 TEST_F(OverlayTest, UnsignedPutReusingAStoredRecordIdCrashesNoNode)
 {
     const auto& victim = *nodes[0];
-    AttackerNode attacker(seeds[0]->seedAddress());
+    RawDhtNode attacker(seeds[0]->seedAddress());
     ASSERT_TRUE(attacker.connected());
     const auto key = aorKey(victim.aor);
     const auto stored = attacker.getStored(key);
@@ -410,7 +353,7 @@ TEST(CrashGuardTest, SignedThenUnsignedPutWithOneIdKillsANaiveNodeButNotP2psipd)
     }));
 
     const auto attack = [](unsigned port) {
-        AttackerNode attacker("127.0.0.1:" + std::to_string(port), /*with_identity=*/true);
+        RawDhtNode attacker("127.0.0.1:" + std::to_string(port), /*with_identity=*/true);
         if (!attacker.connected())
             return false;
         const auto key = dht::InfoHash::get("p2psip:aor:sip:victim@example.org");
@@ -433,7 +376,7 @@ TEST(CrashGuardTest, SignedThenUnsignedPutWithOneIdKillsANaiveNodeButNotP2psipd)
 TEST_F(OverlayTest, HostileRecordsAreIgnored)
 {
     const auto& victim = *nodes[1];
-    AttackerNode attacker(seeds[1]->seedAddress(), /*with_identity=*/true);
+    RawDhtNode attacker(seeds[1]->seedAddress(), /*with_identity=*/true);
     ASSERT_TRUE(attacker.connected());
     const auto key = aorKey(victim.aor);
     const auto stored = attacker.getStored(key);

@@ -2,14 +2,21 @@
 // providers — byte-identical, resumable, safe against lying providers — and sipp, as a
 // standard SIP client, gets the same answers.
 #include "harness.h"
+#include "raw_dht_node.h"
 
 #include "node/sha256.h"
+#include "overlay/contact_record.h"
+#include "overlay/file_record.h"
 
 #include <gtest/gtest.h>
 #include <json/json.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -17,6 +24,7 @@
 #include <memory>
 #include <random>
 #include <sstream>
+#include <thread>
 
 namespace p2psip::test {
 namespace {
@@ -245,6 +253,70 @@ TEST_F(TransferTest, AnHonestProviderIsUsedAfterALiar)
     EXPECT_NE(r.err.find("sip:aaa-liar@example.org sent bad data"), std::string::npos) << r.err;
     EXPECT_NE(r.out.find("from sip:bob@example.org"), std::string::npos) << r.out;
     EXPECT_TRUE(readFile(out / "truth.bin") == truth) << "contents differ";
+}
+
+// A bound, listening TCP socket on 127.0.0.1 and its port.
+std::pair<int, unsigned> listenTcp()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(fd, 1);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    return {fd, ntohs(addr.sin_port)};
+}
+
+// A provider nobody here controls the code of: its records are published by a plain OpenDHT
+// node, its SIP side is sipp, and its data side sends more bytes than the file has.
+TEST_F(TransferTest, AProviderSendingTooManyBytesIsRejected)
+{
+    const std::string content = randomBytes(100000, 7);
+    const auto sha = sha256Of(content);
+    const auto [data_fd, data_port] = listenTcp();
+    std::thread data_side([fd = data_fd, &content] {
+        const int conn = ::accept(fd, nullptr, nullptr);
+        if (conn < 0)
+            return;
+        char c = 0;
+        while (::recv(conn, &c, 1, 0) == 1 && c != '\n') {
+        }
+        const std::string too_much = content + std::string(4096, 'x');
+        [[maybe_unused]] const auto n =
+            ::send(conn, too_much.data(), too_much.size(), MSG_NOSIGNAL);
+        ::close(conn);
+    });
+    const auto [probe, sip_port] = listenTcp(); // a free port number for sipp
+    ::close(probe);
+    Process uas({"sipp", "-sf", std::string(SIPP_SCENARIO_DIR) + "/hostile_provider_uas.xml", "-i",
+                 "127.0.0.1", "-p", std::to_string(sip_port), "-m", "1", "-key", "data_port",
+                 std::to_string(data_port), "-nostdin", "-timeout", "30s"},
+                dir->path() / "hostile-uas.log");
+
+    RawDhtNode hostile(seed_address, /*with_identity=*/true);
+    ASSERT_TRUE(hostile.connected());
+    overlay::ContactRecord contact;
+    contact.aor = "sip:hostile@example.org";
+    contact.contacts = {"sip:hostile@127.0.0.1:" + std::to_string(sip_port)};
+    contact.seq = 1;
+    contact.expires_at = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count() +
+                         600;
+    ASSERT_TRUE(hostile.putSigned(aorKey(contact.aor), kContactRecordType, contact.encode()));
+    overlay::FileRecord file{sha, "Too Many.bin", content.size(), "", contact.aor, 1, false};
+    ASSERT_TRUE(hostile.putSigned(fileKey(sha), kFileRecordType, file.encode()));
+
+    const auto out = freshDir();
+    const auto r = get(sha, out.string() + "/");
+    ::shutdown(data_fd, SHUT_RDWR);
+    ::close(data_fd);
+    data_side.join();
+    EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+    EXPECT_NE(r.err.find("more bytes than the file has"), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::is_empty(out)) << "no final file and no .part may remain";
 }
 
 TEST_F(TransferTest, AnInterruptedDownloadResumesFromItsPartFile)
