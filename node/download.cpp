@@ -17,10 +17,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <future>
+#include <mutex>
 #include <random>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace p2psip::node {
@@ -132,6 +136,110 @@ std::string hostOf(const std::string& uri)
         return uri.substr(start + 1, uri.find(']', start) - start - 1);
     return uri.substr(start, uri.find_first_of(":;>", start) - start);
 }
+
+// Writes and hashes received chunks on its own thread, so that both overlap with receiving
+// the next chunk. Memory stays bounded: kPipelineBuffers buffers of kBufferSize.
+class WriteAndHash {
+public:
+    static constexpr std::size_t kPipelineBuffers = 4;
+
+    WriteAndHash(int fd, Sha256& hash) : fd_(fd), hash_(hash), buffers_(kPipelineBuffers)
+    {
+        for (auto& b : buffers_) {
+            b.resize(kBufferSize);
+            free_.push_back(&b);
+        }
+        worker_ = std::thread([this] { run(); });
+    }
+    ~WriteAndHash()
+    {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        worker_.join();
+    }
+    WriteAndHash(const WriteAndHash&) = delete;
+    WriteAndHash& operator=(const WriteAndHash&) = delete;
+
+    std::vector<char>* acquire()
+    {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return !free_.empty(); });
+        auto* b = free_.back();
+        free_.pop_back();
+        return b;
+    }
+
+    // Queues the first `size` bytes of `buffer`; size 0 just gives the buffer back.
+    void submit(std::vector<char>* buffer, std::size_t size)
+    {
+        {
+            std::lock_guard lock(mutex_);
+            if (size == 0)
+                free_.push_back(buffer);
+            else
+                queue_.emplace_back(buffer, size);
+        }
+        cv_.notify_all();
+    }
+
+    // Waits until every queued chunk is written and hashed; the errno of a failed write, or 0.
+    int drain()
+    {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
+        return write_errno_;
+    }
+
+    int writeErrno()
+    {
+        std::lock_guard lock(mutex_);
+        return write_errno_;
+    }
+
+private:
+    void run()
+    {
+        std::unique_lock lock(mutex_);
+        while (true) {
+            cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+            if (queue_.empty())
+                return;
+            const auto [buffer, size] = queue_.front();
+            queue_.pop_front();
+            busy_ = true;
+            const bool failed = write_errno_ != 0;
+            lock.unlock();
+            int err = 0;
+            if (!failed) {
+                if (writeAll(fd_, buffer->data(), size))
+                    hash_.update(buffer->data(), size);
+                else
+                    err = errno ? errno : EIO;
+            }
+            lock.lock();
+            if (err)
+                write_errno_ = err;
+            busy_ = false;
+            free_.push_back(buffer);
+            cv_.notify_all();
+        }
+    }
+
+    int fd_;
+    Sha256& hash_;
+    std::vector<std::vector<char>> buffers_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<std::vector<char>*> free_;
+    std::deque<std::pair<std::vector<char>*, std::size_t>> queue_;
+    bool busy_ = false;
+    bool stop_ = false;
+    int write_errno_ = 0;
+    std::thread worker_;
+};
 
 // One download in progress: the .part file, the running hash and what it holds so far.
 class Download {
@@ -254,7 +362,16 @@ public:
 private:
     Attempt receive(int fd, const std::string& provider)
     {
-        std::vector<char> buf(kBufferSize);
+        WriteAndHash pipeline(part_fd_.get(), hash_);
+        auto attempt = receiveInto(fd, provider, pipeline);
+        if (const int err = pipeline.drain())
+            return {Outcome::cancelled,
+                    "cannot write " + part_.string() + ": " + std::strerror(err)};
+        return attempt;
+    }
+
+    Attempt receiveInto(int fd, const std::string& provider, WriteAndHash& pipeline)
+    {
         const auto started = Clock::now();
         const std::uint64_t at_start = received_;
         auto last_data = Clock::now();
@@ -262,6 +379,8 @@ private:
         while (true) {
             if (cancel_)
                 return {Outcome::cancelled, "cancelled"};
+            if (pipeline.writeErrno())
+                return {Outcome::cancelled, "write failed"}; // receive() names the error
             pollfd p{fd, POLLIN, 0};
             const int ready = ::poll(&p, 1, 250);
             if (ready < 0 && errno != EINTR)
@@ -272,7 +391,10 @@ private:
                             "no data for " + std::to_string(kIdleTimeout.count()) + " s"};
                 continue;
             }
-            const ssize_t n = ::recv(fd, buf.data(), buf.size(), 0);
+            auto* buffer = pipeline.acquire();
+            const ssize_t n = ::recv(fd, buffer->data(), buffer->size(), 0);
+            const bool accepted = n > 0 && received_ + static_cast<std::uint64_t>(n) <= file_.size;
+            pipeline.submit(buffer, accepted ? static_cast<std::size_t>(n) : 0);
             if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 continue;
             if (n < 0)
@@ -283,12 +405,8 @@ private:
                 return {Outcome::broken, "stopped after " + std::to_string(received_) + " of " +
                                              std::to_string(file_.size) + " bytes"};
             }
-            if (received_ + static_cast<std::uint64_t>(n) > file_.size)
+            if (!accepted)
                 return {Outcome::lying, "sent more bytes than the file has"};
-            if (!writeAll(part_fd_.get(), buf.data(), static_cast<std::size_t>(n)))
-                return {Outcome::cancelled,
-                        "cannot write " + part_.string() + ": " + std::strerror(errno)};
-            hash_.update(buf.data(), static_cast<std::size_t>(n));
             received_ += static_cast<std::uint64_t>(n);
             last_data = Clock::now();
             if (progress_ && last_data - last_report > std::chrono::milliseconds(200)) {
