@@ -191,6 +191,15 @@ protected:
                           30s, dir->path());
     }
 
+    // Waits (20 s at most) until a download's .part file holds more than `bytes`.
+    static bool partGrowsPast(const fs::path& part, std::uintmax_t bytes)
+    {
+        return eventually(20s, [&] {
+            std::error_code ec;
+            return fs::file_size(part, ec) > bytes && !ec;
+        });
+    }
+
     static fs::path freshDir()
     {
         const auto out = dir->path() / ("out" + std::to_string(++runs));
@@ -326,10 +335,7 @@ TEST_F(TransferTest, AnInterruptedDownloadResumesFromItsPartFile)
     const auto part = out / "Slow Resume.bin.part";
     {
         Process first(getArgs(sha, out.string() + "/"), dir->path() / "resume-first.log");
-        ASSERT_TRUE(eventually(20s, [&] {
-            std::error_code ec;
-            return fs::file_size(part, ec) > (1u << 20) && !ec;
-        })) << first.log();
+        ASSERT_TRUE(partGrowsPast(part, 1u << 20)) << first.log();
         first.signal(SIGKILL);
         first.wait(5s);
     }
@@ -355,10 +361,7 @@ TEST_F(TransferTest, TheNextProviderFinishesWhenTheFirstDiesMidway)
     const auto part = out / "Twice Shared.bin.part";
     // Providers are tried in order: alice (512 KiB/s) first, then bob.
     Process getter(getArgs(sha, out.string() + "/"), dir->path() / "failover.log");
-    ASSERT_TRUE(eventually(20s, [&] {
-        std::error_code ec;
-        return fs::file_size(part, ec) > (512u << 10) && !ec;
-    })) << getter.log();
+    ASSERT_TRUE(partGrowsPast(part, 512u << 10)) << getter.log();
     nodes["alice"]->signal(SIGKILL);
     const auto code = getter.wait(60s);
     ASSERT_TRUE(code.has_value()) << getter.log();
