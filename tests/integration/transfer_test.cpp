@@ -354,6 +354,31 @@ TEST_F(TransferTest, AnInterruptedDownloadResumesFromItsPartFile)
         << nodes["carol"]->log();
 }
 
+TEST_F(TransferTest, TransfersRunSideBySideWithoutBlockingSignalling)
+{
+    const auto sha = sha256Of("carol", "Slow Resume.bin"); // carol sends 512 KiB/s per upload
+    const auto out1 = freshDir(), out2 = freshDir();
+    Process a(getArgs(sha, out1.string() + "/"), dir->path() / "parallel-a.log");
+    Process b(getArgs(sha, out2.string() + "/"), dir->path() / "parallel-b.log");
+    ASSERT_TRUE(partGrowsPast(out1 / "Slow Resume.bin.part", 256u << 10)) << a.log();
+    ASSERT_TRUE(partGrowsPast(out2 / "Slow Resume.bin.part", 256u << 10)) << b.log();
+    // While both uploads run, carol's SIP agent still answers at once.
+    const auto port = findNumberAfter(nodes["carol"]->log(), "SIP: UDP and TCP port ");
+    const auto options =
+        runCommand({"sipp", "127.0.0.1:" + std::to_string(port.value_or(0)), "-sf",
+                    std::string(SIPP_SCENARIO_DIR) + "/options.xml", "-s", "carol", "-m", "1", "-i",
+                    "127.0.0.1", "-p", "0", "-nostdin", "-timeout", "5s", "-timeout_error"},
+                   20s, dir->path());
+    EXPECT_EQ(options.exit_code, 0) << options.out << options.err;
+    EXPECT_LT(options.elapsed, 2s);
+    EXPECT_TRUE(a.running() && b.running()) << "the transfers should still be running";
+    EXPECT_EQ(a.wait(60s), std::optional<int>(0)) << a.log();
+    EXPECT_EQ(b.wait(60s), std::optional<int>(0)) << b.log();
+    const auto original = readFile(shareDir("carol") / "Slow Resume.bin");
+    EXPECT_TRUE(readFile(out1 / "Slow Resume.bin") == original) << "contents differ";
+    EXPECT_TRUE(readFile(out2 / "Slow Resume.bin") == original) << "contents differ";
+}
+
 TEST_F(TransferTest, TheNextProviderFinishesWhenTheFirstDiesMidway)
 {
     const auto out = freshDir();
