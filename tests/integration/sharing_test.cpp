@@ -60,31 +60,12 @@ protected:
         seed = std::move(seed_node.process);
         seed_address = seed_node.dht_address;
         ASSERT_FALSE(seed_address.empty()) << seed->log();
-        for (const std::string name : {"alice", "bob", "carol"}) {
-            nodes.push_back(
-                std::make_unique<Process>(std::vector<std::string>{P2PSIPD_PATH,
-                                                                   "--bind",
-                                                                   "127.0.0.1",
-                                                                   "--dht-port",
-                                                                   "0",
-                                                                   "--sip-port",
-                                                                   "0",
-                                                                   "--api-port",
-                                                                   "-1",
-                                                                   "--peer-rate-limit",
-                                                                   "-1",
-                                                                   "--aor",
-                                                                   "sip:" + name + "@example.org",
-                                                                   "--share",
-                                                                   shareDir(name).string(),
-                                                                   "--rescan-interval",
-                                                                   "5",
-                                                                   "--seed",
-                                                                   seed_address,
-                                                                   "--data-dir",
-                                                                   (dir->path() / name).string()},
-                                          dir->path() / (name + ".log")));
-        }
+        for (const std::string name : {"alice", "bob", "carol"})
+            nodes.push_back(startTestNode(dir->path(), name,
+                                          {"--aor", "sip:" + name + "@example.org", "--share",
+                                           shareDir(name).string(), "--rescan-interval", "5",
+                                           "--seed", seed_address})
+                                .process);
     }
 
     static void TearDownTestSuite()

@@ -57,27 +57,11 @@ protected:
 
     static void startNode(const std::string& name, std::vector<std::string> extra = {})
     {
-        std::vector<std::string> argv{P2PSIPD_PATH,
-                                      "--bind",
-                                      "127.0.0.1",
-                                      "--dht-port",
-                                      "0",
-                                      "--sip-port",
-                                      "0",
-                                      "--peer-rate-limit",
-                                      "-1",
-                                      "--api-port",
-                                      "-1",
-                                      "--aor",
-                                      "sip:" + name + "@example.org",
-                                      "--share",
-                                      shareDir(name).string(),
-                                      "--seed",
-                                      seed_address,
-                                      "--data-dir",
-                                      (dir->path() / name).string()};
-        argv.insert(argv.end(), extra.begin(), extra.end());
-        nodes[name] = std::make_unique<Process>(argv, dir->path() / (name + ".log"));
+        std::vector<std::string> options{"--aor",   "sip:" + name + "@example.org",
+                                         "--share", shareDir(name).string(),
+                                         "--seed",  seed_address};
+        options.insert(options.end(), extra.begin(), extra.end());
+        nodes[name] = startTestNode(dir->path(), name, options).process;
     }
 
     static void SetUpTestSuite()

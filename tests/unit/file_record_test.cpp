@@ -1,6 +1,8 @@
 // Tests for FileRecord encoding and (hostile-input-proof) decoding.
 #include "overlay/file_record.h"
 
+#include "msgpack_fields.h"
+
 #include <gtest/gtest.h>
 
 #include <msgpack.hpp>
@@ -17,10 +19,7 @@
 namespace p2psip::overlay {
 namespace {
 
-using Bytes = std::vector<std::uint8_t>;
-using Packer = msgpack::packer<msgpack::sbuffer>;
-using FieldWriter = std::function<void(Packer&)>;
-using Fields = std::vector<std::pair<std::string, FieldWriter>>;
+using namespace p2psip::test;
 
 const char* const kHash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
 
@@ -63,31 +62,10 @@ void expectRoundTrip(const FileRecord& record)
 // Expects rejection with a non-empty, one-line reason; returns the reason.
 std::string expectRejected(const Bytes& bytes, const std::string& what)
 {
-    std::string error;
-    std::optional<FileRecord> decoded;
-    EXPECT_NO_THROW(decoded = decodeBytes(bytes, &error)) << what;
-    EXPECT_FALSE(decoded.has_value()) << "accepted: " << what;
-    EXPECT_FALSE(error.empty()) << "no reason for: " << what;
-    EXPECT_EQ(error.find('\n'), std::string::npos) << error;
-    return error;
+    return expectRejectedBy(decodeBytes, bytes, what);
 }
 
 // --- Hand-built msgpack maps ------------------------------------------------------------------
-
-FieldWriter str(std::string s)
-{
-    return [s = std::move(s)](Packer& pk) { pk.pack(s); };
-}
-
-template <typename T> FieldWriter value(T v)
-{
-    return [v](Packer& pk) { pk.pack(v); };
-}
-
-FieldWriter nil()
-{
-    return [](Packer& pk) { pk.pack_nil(); };
-}
 
 // The fields of sampleRecord(), written the way encode() writes them.
 Fields validFields()
@@ -98,40 +76,6 @@ Fields validFields()
         {"size", value(r.size)},        {"type", str(r.media_type)}, {"aor", str(r.owner_aor)},
         {"seq", value(r.seq)},          {"gone", value(r.gone)},
     };
-}
-
-// `fields` with `key` replaced by (or, when absent, extended with) `writer`.
-Fields with(Fields fields, const std::string& key, FieldWriter writer)
-{
-    for (auto& [k, w] : fields) {
-        if (k == key) {
-            w = std::move(writer);
-            return fields;
-        }
-    }
-    fields.emplace_back(key, std::move(writer));
-    return fields;
-}
-
-Fields without(Fields fields, const std::string& key)
-{
-    Fields out;
-    for (auto& field : fields)
-        if (field.first != key)
-            out.push_back(std::move(field));
-    return out;
-}
-
-Bytes packMap(const Fields& fields)
-{
-    msgpack::sbuffer buffer;
-    Packer pk(buffer);
-    pk.pack_map(static_cast<std::uint32_t>(fields.size()));
-    for (const auto& [key, writer] : fields) {
-        pk.pack(key);
-        writer(pk);
-    }
-    return {buffer.data(), buffer.data() + buffer.size()};
 }
 
 // --- Round trips ------------------------------------------------------------------------------
